@@ -1,0 +1,1 @@
+"""SLA engine models: business calendars, policies and clocks (see the SLA issue)."""

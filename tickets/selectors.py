@@ -1,0 +1,69 @@
+"""Reads of tickets and their timelines, always scoped by the actor."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from servicedesk.actors import Actor
+from servicedesk.exceptions import NotFound
+from tickets.filtersets import TicketFilterSet
+from tickets.models import Attachment, Comment, Offer, Ticket, TicketEvent, Visit
+
+
+def ticket_list(*, actor: Actor | None, filters: dict | None = None) -> QuerySet[Ticket]:
+    """Tickets ``actor`` may see, with what a list row shows joined in, filtered."""
+    qs = Ticket.objects.visible_to(actor).with_list_related()
+    if filters:
+        qs = TicketFilterSet(filters, queryset=qs).qs
+    return qs
+
+
+def ticket_get(*, actor: Actor | None, ticket_id: int) -> Ticket:
+    """One ticket ``actor`` may see; NotFound for missing and foreign ones alike."""
+    try:
+        return ticket_list(actor=actor).get(pk=ticket_id)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Ticket not found.")) from None
+
+
+def ticket_events(*, actor: Actor | None, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The ticket's timeline as ``actor`` may see it (internal entries for staff only)."""
+    return (
+        TicketEvent.objects.visible_to(actor)
+        .filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_comments(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Comment]:
+    attachments = Attachment.objects.visible_to(actor)
+    return (
+        Comment.objects.visible_to(actor)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=attachments))
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_attachments(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Attachment]:
+    return Attachment.objects.visible_to(actor).filter(ticket=ticket).select_related("uploaded_by")
+
+
+def attachment_get(*, actor: Actor | None, attachment_id: int) -> Attachment:
+    try:
+        return Attachment.objects.visible_to(actor).select_related("ticket").get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("File not found.")) from None
+
+
+def ticket_offers(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Offer]:
+    return Offer.objects.visible_to(actor).filter(ticket=ticket).select_related("partner")
+
+
+def ticket_visits(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Visit]:
+    return (
+        Visit.objects.visible_to(actor).filter(ticket=ticket).select_related("partner", "engineer")
+    )

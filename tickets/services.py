@@ -1,0 +1,377 @@
+"""Every use case that changes a ticket. API views, HTML views, tasks and commands call these.
+
+Each service runs in one transaction, checks what the actor may do, changes the ticket,
+bumps its ``version`` and records a TicketEvent before it commits.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Equipment, Store
+from partners.models import Competency, Partner
+from servicedesk.actors import Actor
+from servicedesk.choices import Role
+from servicedesk.exceptions import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from servicedesk.models import Membership
+from tickets.choices import Category, EventKind, Priority, TicketKind, TicketStatus
+from tickets.constants import ALLOWED_TRANSITIONS, ROLE_MOVES, UNASSIGNING_FROM
+from tickets.events import event_record
+from tickets.lock_objects import ticket_lock
+from tickets.models import Attachment, Comment, Ticket
+from tickets.uploads import check_upload
+
+S = TicketStatus
+
+
+def _field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, fields={field: [message]})
+
+
+def _choice(field: str, value: str, choices) -> str:
+    if value not in choices.values:
+        raise _field_error(
+            field,
+            _("“%(value)s” is not one of: %(allowed)s.")
+            % {"value": value, "allowed": ", ".join(choices.values)},
+        )
+    return value
+
+
+def _next_ticket_number(client_id: int) -> int:
+    """Issue the client's next number; the row lock serialises concurrent creates."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE clients_client SET ticket_sequence = ticket_sequence + 1 "
+            "WHERE organisation_id = %s RETURNING ticket_sequence",
+            [client_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def _bump(ticket: Ticket, *fields: str) -> None:
+    ticket.version += 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: Actor,
+    store_id: int,
+    subject: str,
+    description: str = "",
+    priority: str = Priority.P3,
+    category: str = Category.HARDWARE,
+    kind: str = TicketKind.INCIDENT,
+    needs_visit: bool = False,
+    equipment_id: int | None = None,
+    competency_id: int | None = None,
+    external_id: str | None = None,
+) -> Ticket:
+    """Open a ticket at a store the actor may see, numbered in its client's sequence."""
+    if not (actor.is_provider or actor.is_client):
+        raise PermissionDenied(_("Partners cannot open tickets."))
+    subject = (subject or "").strip()
+    if not subject:
+        raise _field_error("subject", _("A subject is required."))
+    _choice("priority", priority, Priority)
+    _choice("category", category, Category)
+    _choice("kind", kind, TicketKind)
+    store = Store.objects.visible_to(actor).filter(pk=store_id).select_related("client").first()
+    if store is None:
+        raise _field_error("store", _("Unknown store: %(id)s.") % {"id": store_id})
+    if not store.is_active:
+        raise _field_error("store", _("Store %(code)s is closed.") % {"code": store.code})
+    if (
+        equipment_id is not None
+        and not Equipment.objects.filter(pk=equipment_id, store=store).exists()
+    ):
+        raise _field_error("equipment", _("This equipment is not at store %s.") % store.code)
+    if competency_id is not None and not Competency.objects.filter(pk=competency_id).exists():
+        raise _field_error("competency", _("Unknown competency: %s.") % competency_id)
+    if external_id and Ticket.objects.filter(client=store.client, external_id=external_id).exists():
+        raise _field_error("external_id", _("A ticket with this external id already exists."))
+
+    ticket = Ticket.objects.create(
+        client=store.client,
+        number=_next_ticket_number(store.client_id),
+        store=store,
+        equipment_id=equipment_id,
+        competency_id=competency_id,
+        subject=subject,
+        description=description or "",
+        priority=priority,
+        category=category,
+        kind=kind,
+        needs_visit=needs_visit,
+        external_id=external_id or None,
+        created_by_id=actor.user_id,
+    )
+    event_record(
+        ticket=ticket,
+        kind=EventKind.CREATED,
+        actor=actor,
+        data={"status": ticket.status, "priority": priority, "needs_visit": needs_visit},
+        at=ticket.created_at,
+    )
+    return ticket
+
+
+def _check_move(actor: Actor, ticket: Ticket, to_status: str) -> None:
+    if to_status not in S.values:
+        raise _field_error("status", _("Unknown status: %s.") % to_status)
+    if to_status == ticket.status:
+        raise InvalidTransition(
+            _("Ticket %(ref)s is already %(status)s.")
+            % {"ref": ticket.reference, "status": ticket.get_status_display()}
+        )
+    if to_status not in ALLOWED_TRANSITIONS[ticket.status]:
+        raise InvalidTransition(
+            _("A ticket cannot go from %(from)s to %(to)s.")
+            % {"from": S(ticket.status).label, "to": S(to_status).label}
+        )
+    if actor.is_provider:
+        return
+    move = (ticket.status, to_status)
+    client_answers = (
+        actor.is_client
+        and ticket.status == S.WAITING_CLIENT
+        and to_status == (ticket.status_before_wait or S.NEW)
+    )
+    if move not in ROLE_MOVES.get(actor.role, frozenset()) and not client_answers:
+        raise PermissionDenied(
+            _("Your role cannot move a ticket from %(from)s to %(to)s.")
+            % {"from": S(ticket.status).label, "to": S(to_status).label}
+        )
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    actor: Actor,
+    ticket_id: int,
+    to_status: str,
+    expected_version: int | None = None,
+    note: str = "",
+) -> Ticket:
+    """Move a ticket along one allowed transition, with the side effects the move implies."""
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id, expected_version=expected_version)
+    _check_move(actor, ticket, to_status)
+    from_status = ticket.status
+    now = timezone.now()
+    changed = ["status"]
+
+    if to_status == S.WAITING_CLIENT:
+        ticket.status_before_wait = from_status
+        changed.append("status_before_wait")
+    if to_status == S.RESOLVED:
+        ticket.resolved_at = now
+        changed.append("resolved_at")
+    if to_status == S.CLOSED:
+        ticket.closed_at = now
+        changed.append("closed_at")
+    reopened = from_status == S.RESOLVED and to_status == S.NEW
+    if reopened:
+        ticket.resolved_at = None
+        changed.append("resolved_at")
+    unassigned = to_status == S.NEW and from_status in UNASSIGNING_FROM
+    previous_partner = ticket.partner
+    if unassigned or (to_status == S.NEW and from_status == S.WAITING_CLIENT):
+        ticket.partner = None
+        ticket.engineer = None
+        changed += ["partner", "engineer"]
+
+    ticket.status = to_status
+    _bump(ticket, *changed)
+    data = {"from": from_status, "to": to_status}
+    if note.strip():
+        data["note"] = note.strip()
+    event_record(
+        ticket=ticket,
+        kind=EventKind.REOPENED if reopened else EventKind.STATUS_CHANGED,
+        actor=actor,
+        data=data,
+        at=now,
+    )
+    if unassigned and previous_partner is not None:
+        event_record(
+            ticket=ticket,
+            kind=EventKind.UNASSIGNED,
+            actor=actor,
+            data={"partner_id": previous_partner.pk, "partner": previous_partner.name},
+            at=now,
+        )
+    return ticket
+
+
+def _engineer_of(partner: Partner, engineer_id: int | None) -> int | None:
+    if engineer_id is None:
+        return None
+    is_engineer = Membership.objects.filter(
+        user_id=engineer_id,
+        organisation_id=partner.pk,
+        role__in=[Role.PARTNER_ENGINEER, Role.PARTNER_MANAGER],
+        is_active=True,
+    ).exists()
+    if not is_engineer:
+        raise _field_error(
+            "engineer", _("This engineer does not work for %(partner)s.") % {"partner": partner}
+        )
+    return engineer_id
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    actor: Actor,
+    ticket_id: int,
+    partner_id: int,
+    engineer_id: int | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Give the job to a partner (provider staff) or name its engineer (the partner manager)."""
+    if not (actor.is_provider or actor.role == Role.PARTNER_MANAGER):
+        raise PermissionDenied(_("Only dispatchers and partner managers assign tickets."))
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id, expected_version=expected_version)
+    if actor.is_partner and (
+        partner_id != actor.organisation_id or ticket.partner_id != partner_id
+    ):
+        raise PermissionDenied(_("A partner can only name engineers for its own jobs."))
+    partner = Partner.objects.filter(pk=partner_id).first()
+    if partner is None:
+        raise _field_error("partner", _("Unknown partner: %s.") % partner_id)
+    if not partner.is_active:
+        raise _field_error("partner", _("%s is not an active partner.") % partner)
+    if ticket.status not in (S.NEW, S.ASSIGNED, S.ACCEPTED, S.EN_ROUTE, S.WAITING_CLIENT):
+        raise InvalidTransition(
+            _("A %(status)s ticket cannot be assigned.") % {"status": ticket.get_status_display()}
+        )
+    ticket.engineer_id = _engineer_of(partner, engineer_id)
+    changed = ["partner", "engineer"]
+    if ticket.partner_id != partner.pk:
+        ticket.partner = partner
+        if ticket.status != S.WAITING_CLIENT:
+            ticket.status = S.ASSIGNED
+            changed.append("status")
+    _bump(ticket, *changed)
+    event_record(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+        data={
+            "partner_id": partner.pk,
+            "partner": partner.name,
+            "engineer_id": ticket.engineer_id,
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_comment(
+    *, actor: Actor, ticket_id: int, body: str, is_internal: bool = False
+) -> Comment:
+    """Add a comment. Internal notes are the provider's; the first public staff or partner
+    reply is the ticket's first response."""
+    body = (body or "").strip()
+    if not body:
+        raise _field_error("body", _("The comment is empty."))
+    if is_internal and not actor.is_provider:
+        raise PermissionDenied(_("Only provider staff can write internal notes."))
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id)
+    comment = Comment.objects.create(
+        ticket=ticket,
+        author_id=actor.user_id,
+        author_role=actor.role,
+        body=body,
+        is_internal=is_internal,
+    )
+    changed: list[str] = []
+    if not is_internal and not actor.is_client and ticket.first_response_at is None:
+        ticket.first_response_at = comment.created_at
+        changed.append("first_response_at")
+    _bump(ticket, *changed)
+    event_record(
+        ticket=ticket,
+        kind=EventKind.COMMENTED,
+        actor=actor,
+        data={"comment_id": comment.pk},
+        is_internal=is_internal,
+        at=comment.created_at,
+    )
+    return comment
+
+
+@transaction.atomic
+def ticket_attach(
+    *,
+    actor: Actor,
+    ticket_id: int,
+    uploaded_file,
+    is_internal: bool = False,
+    comment_id: int | None = None,
+) -> Attachment:
+    """Attach a file checked by content and size; it is stored under its SHA-256."""
+    if is_internal and not actor.is_provider:
+        raise PermissionDenied(_("Only provider staff can attach internal files."))
+    checked = check_upload(uploaded_file)
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id)
+    if (
+        comment_id is not None
+        and not Comment.objects.visible_to(actor).filter(pk=comment_id, ticket=ticket).exists()
+    ):
+        raise NotFound(_("Comment not found."))
+    name = (getattr(uploaded_file, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1]
+    attachment = Attachment(
+        ticket=ticket,
+        comment_id=comment_id,
+        uploaded_by_id=actor.user_id,
+        original_name=name[:255],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        is_internal=is_internal,
+    )
+    attachment.file.save(checked.sha256, uploaded_file, save=False)
+    attachment.save()
+    _bump(ticket)
+    event_record(
+        ticket=ticket,
+        kind=EventKind.ATTACHED,
+        actor=actor,
+        data={"attachment_id": attachment.pk, "name": attachment.original_name},
+        is_internal=is_internal,
+        at=attachment.created_at,
+    )
+    return attachment
+
+
+@transaction.atomic
+def ticket_set_priority(
+    *, actor: Actor, ticket_id: int, priority: str, expected_version: int | None = None
+) -> Ticket:
+    """Change the priority (provider staff only: it changes what the SLA promises)."""
+    if not actor.is_provider:
+        raise PermissionDenied(_("Only provider staff change priorities."))
+    _choice("priority", priority, Priority)
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id, expected_version=expected_version)
+    if ticket.priority == priority:
+        return ticket
+    previous = ticket.priority
+    ticket.priority = priority
+    _bump(ticket, "priority")
+    event_record(
+        ticket=ticket,
+        kind=EventKind.PRIORITY_CHANGED,
+        actor=actor,
+        data={"from": previous, "to": priority},
+    )
+    return ticket
