@@ -60,7 +60,7 @@ REGIONS: tuple[RegionRow, ...] = (
     RegionRow("RU-MO", "Республика Мордовия", "Mordovia Republic", "Europe/Moscow", "RU"),
     RegionRow(
         "RU-SA",
-        "Республика Саха (Якутия)",  # noqa: RUF001 - all-Cyrillic word
+        "Республика Саха (Якутия)",
         "Sakha (Yakutia) Republic",
         "Asia/Yakutsk",
         "RU",
