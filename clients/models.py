@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -199,3 +200,10 @@ class StoreStaffAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} → {self.store}"
+
+    def clean(self) -> None:
+        membership = self.membership
+        if membership.role != "store_staff":
+            raise ValidationError({"membership": _("Only store staff are limited to stores.")})
+        if self.store_id and self.store.client_id != membership.organisation_id:
+            raise ValidationError({"store": _("This store belongs to another client.")})

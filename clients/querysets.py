@@ -16,9 +16,19 @@ class ClientQuerySet(models.QuerySet):
             return self
         if actor.is_client:
             return self.filter(pk=actor.organisation_id)
-        if actor.is_partner:
-            # A partner knows the clients whose stores it is working in right now.
-            return self.filter(tickets__partner_id=actor.organisation_id).distinct()
+        if actor.role == Role.PARTNER_MANAGER:
+            # A partner knows the clients whose stores it works in or is being offered work in.
+            jobs = models.Q(tickets__partner_id=actor.organisation_id) | models.Q(
+                tickets__offers__partner_id=actor.organisation_id,
+                tickets__offers__status="offered",
+            )
+            return self.filter(pk__in=self.model.objects.filter(jobs).values("pk"))
+        if actor.role == Role.PARTNER_ENGINEER:
+            return self.filter(
+                pk__in=self.model.objects.filter(
+                    tickets__partner_id=actor.organisation_id, tickets__engineer_id=actor.user_id
+                ).values("pk")
+            )
         return self.none()
 
 

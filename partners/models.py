@@ -144,13 +144,16 @@ class PartnerContract(TimeStampedModel):
         _("resolve within (s)"), null=True, blank=True
     )
     penalty_percent_per_hour = models.DecimalField(
-        _("penalty per started hour late, % of the visit fee"),
+        _("penalty per started hour late (percent of the visit fee)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("10"),
     )
     penalty_cap_percent = models.DecimalField(
-        _("penalty cap, % of the visit fee"), max_digits=5, decimal_places=2, default=Decimal("100")
+        _("penalty cap (percent of the visit fee)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -168,7 +171,10 @@ class PartnerContract(TimeStampedModel):
                 condition=Q(visit_fee__gte=0, hourly_rate__gte=0), name="partner_contract_rates"
             ),
             models.CheckConstraint(
-                condition=Q(accept_within_seconds__gt=0), name="partner_contract_accept_positive"
+                condition=Q(accept_within_seconds__gt=0)
+                & (Q(arrive_within_seconds__isnull=True) | Q(arrive_within_seconds__gt=0))
+                & (Q(resolve_within_seconds__isnull=True) | Q(resolve_within_seconds__gt=0)),
+                name="partner_contract_targets_positive",
             ),
             models.CheckConstraint(
                 condition=Q(penalty_percent_per_hour__gte=0, penalty_cap_percent__gte=0),

@@ -6,18 +6,21 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.choices import OrganisationKind, Role
+from servicedesk.choices import ROLES_BY_KIND, OrganisationKind, Role
 from servicedesk.fields import TimeZoneField, valid_time_zone_check
 
 
 class TimeStampedModel(models.Model):
     """Adds ``created_at`` and ``updated_at`` (UTC)."""
 
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    # A default rather than auto_now_add, so imports and history can carry their real time.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -85,6 +88,15 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+    def clean(self) -> None:
+        if self.organisation_id and self.role not in ROLES_BY_KIND[self.organisation.kind]:
+            raise ValidationError(
+                {
+                    "role": _("A %(kind)s organisation has no “%(role)s” role.")
+                    % {"kind": self.organisation.get_kind_display(), "role": self.role}
+                }
+            )
 
 
 def hash_token(raw: str) -> str:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.choices import Category, Priority, TicketKind, TicketStatus
 from tickets.models import Ticket
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An integer id (NumberFilter would accept and document a decimal)."""
+
+    field_class = forms.IntegerField
+
 
 _REFERENCE = re.compile(r"^(?P<code>[A-Za-z]{2,5})-?(?P<number>\d{1,9})$")
 
@@ -19,10 +27,10 @@ class TicketFilterSet(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     category = django_filters.MultipleChoiceFilter(choices=Category.choices)
     kind = django_filters.ChoiceFilter(choices=TicketKind.choices)
-    client = django_filters.NumberFilter(field_name="client_id")
-    store = django_filters.NumberFilter(field_name="store_id")
+    client = IdFilter(field_name="client_id")
+    store = IdFilter(field_name="store_id")
     region = django_filters.CharFilter(field_name="store__region__code", label=_("Region code"))
-    partner = django_filters.NumberFilter(field_name="partner_id")
+    partner = IdFilter(field_name="partner_id")
     needs_visit = django_filters.BooleanFilter()
     is_open = django_filters.BooleanFilter(method="filter_is_open", label=_("Open"))
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

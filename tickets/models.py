@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Equipment, Store
@@ -99,6 +100,16 @@ class Ticket(TimeStampedModel):
                 condition=Q(priority__in=Priority.values), name="ticket_priority_valid"
             ),
             models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="ticket_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=TicketKind.values), name="ticket_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status_before_wait="") | Q(status_before_wait__in=TicketStatus.values),
+                name="ticket_status_before_wait_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(engineer__isnull=True) | Q(partner__isnull=False),
                 name="ticket_engineer_needs_partner",
             ),
@@ -112,6 +123,7 @@ class Ticket(TimeStampedModel):
                 condition=Q(partner__isnull=False),
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
         ]
 
     def __str__(self) -> str:
@@ -160,7 +172,7 @@ class Comment(models.Model):
     author_role = models.CharField(max_length=32, blank=True)
     body = models.TextField(_("text"))
     is_internal = models.BooleanField(_("internal"), default=False)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     objects = TicketChildQuerySet.as_manager()
 
@@ -192,7 +204,7 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(max_length=64)
     is_internal = models.BooleanField(_("internal"), default=False)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     objects = TicketChildQuerySet.as_manager()
 
@@ -235,6 +247,9 @@ class Offer(models.Model):
             models.CheckConstraint(
                 condition=Q(deadline__gt=F("offered_at")), name="offer_deadline_after_offer"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=OfferStatus.values), name="offer_status_valid"
+            ),
         ]
         indexes = [
             models.Index(
@@ -268,7 +283,7 @@ class Visit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TicketOwnedQuerySet.as_manager()
 

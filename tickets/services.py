@@ -6,7 +6,7 @@ bumps its ``version`` and records a TicketEvent before it commits.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,21 +100,28 @@ def ticket_create(
     if external_id and Ticket.objects.filter(client=store.client, external_id=external_id).exists():
         raise _field_error("external_id", _("A ticket with this external id already exists."))
 
-    ticket = Ticket.objects.create(
-        client=store.client,
-        number=_next_ticket_number(store.client_id),
-        store=store,
-        equipment_id=equipment_id,
-        competency_id=competency_id,
-        subject=subject,
-        description=description or "",
-        priority=priority,
-        category=category,
-        kind=kind,
-        needs_visit=needs_visit,
-        external_id=external_id or None,
-        created_by_id=actor.user_id,
-    )
+    try:
+        with transaction.atomic():
+            ticket = _ticket_insert(
+                actor=actor,
+                store=store,
+                equipment_id=equipment_id,
+                competency_id=competency_id,
+                subject=subject,
+                description=description or "",
+                priority=priority,
+                category=category,
+                kind=kind,
+                needs_visit=needs_visit,
+                external_id=external_id,
+            )
+    except IntegrityError as exc:
+        # Two integrations creating the same external id at once: the loser gets a 400.
+        if "ticket_external_id_per_client" in str(exc):
+            raise _field_error(
+                "external_id", _("A ticket with this external id already exists.")
+            ) from None
+        raise
     event_record(
         ticket=ticket,
         kind=EventKind.CREATED,
@@ -123,6 +130,22 @@ def ticket_create(
         at=ticket.created_at,
     )
     return ticket
+
+
+def _ticket_insert(*, actor: Actor, store: Store, external_id: str | None, **fields) -> Ticket:
+    return Ticket.objects.create(
+        client=store.client,
+        number=_next_ticket_number(store.client_id),
+        store=store,
+        external_id=external_id or None,
+        created_by_id=actor.user_id,
+        **fields,
+    )
+
+
+# A job can only be accepted, travelled to or worked on site by a partner holding it; giving
+# it to a partner is ``ticket_assign``, which also sets ASSIGNED.
+_NEEDS_PARTNER = frozenset({S.ASSIGNED, S.ACCEPTED, S.EN_ROUTE, S.ON_SITE})
 
 
 def _check_move(actor: Actor, ticket: Ticket, to_status: str) -> None:
@@ -138,18 +161,22 @@ def _check_move(actor: Actor, ticket: Ticket, to_status: str) -> None:
             _("A ticket cannot go from %(from)s to %(to)s.")
             % {"from": S(ticket.status).label, "to": S(to_status).label}
         )
-    if actor.is_provider:
-        return
-    move = (ticket.status, to_status)
-    client_answers = (
-        actor.is_client
-        and ticket.status == S.WAITING_CLIENT
-        and to_status == (ticket.status_before_wait or S.NEW)
-    )
-    if move not in ROLE_MOVES.get(actor.role, frozenset()) and not client_answers:
-        raise PermissionDenied(
-            _("Your role cannot move a ticket from %(from)s to %(to)s.")
-            % {"from": S(ticket.status).label, "to": S(to_status).label}
+    if not actor.is_provider:
+        move = (ticket.status, to_status)
+        client_answers = (
+            actor.is_client
+            and ticket.status == S.WAITING_CLIENT
+            and to_status == (ticket.status_before_wait or S.NEW)
+        )
+        if move not in ROLE_MOVES.get(actor.role, frozenset()) and not client_answers:
+            raise PermissionDenied(
+                _("Your role cannot move a ticket from %(from)s to %(to)s.")
+                % {"from": S(ticket.status).label, "to": S(to_status).label}
+            )
+    if to_status in _NEEDS_PARTNER and ticket.partner_id is None:
+        raise InvalidTransition(
+            _("Nobody is assigned to ticket %(ref)s: assign a partner first.")
+            % {"ref": ticket.reference}
         )
 
 
@@ -182,9 +209,13 @@ def ticket_transition(
     if reopened:
         ticket.resolved_at = None
         changed.append("resolved_at")
-    unassigned = to_status == S.NEW and from_status in UNASSIGNING_FROM
     previous_partner = ticket.partner
-    if unassigned or (to_status == S.NEW and from_status == S.WAITING_CLIENT):
+    unassigned = (
+        to_status == S.NEW
+        and from_status in (*UNASSIGNING_FROM, S.WAITING_CLIENT)
+        and previous_partner is not None
+    )
+    if unassigned:
         ticket.partner = None
         ticket.engineer = None
         changed += ["partner", "engineer"]
@@ -201,7 +232,7 @@ def ticket_transition(
         data=data,
         at=now,
     )
-    if unassigned and previous_partner is not None:
+    if unassigned:
         event_record(
             ticket=ticket,
             kind=EventKind.UNASSIGNED,
@@ -256,11 +287,12 @@ def ticket_assign(
         )
     ticket.engineer_id = _engineer_of(partner, engineer_id)
     changed = ["partner", "engineer"]
-    if ticket.partner_id != partner.pk:
-        ticket.partner = partner
-        if ticket.status != S.WAITING_CLIENT:
-            ticket.status = S.ASSIGNED
-            changed.append("status")
+    handed_over = ticket.partner_id != partner.pk
+    ticket.partner = partner
+    # A new or reopened job, or one handed to another partner, waits for its acceptance.
+    if ticket.status == S.NEW or (handed_over and ticket.status != S.WAITING_CLIENT):
+        ticket.status = S.ASSIGNED
+        changed.append("status")
     _bump(ticket, *changed)
     event_record(
         ticket=ticket,
@@ -270,6 +302,7 @@ def ticket_assign(
             "partner_id": partner.pk,
             "partner": partner.name,
             "engineer_id": ticket.engineer_id,
+            "engineer": str(ticket.engineer) if ticket.engineer_id else None,
         },
     )
     return ticket
@@ -294,11 +327,11 @@ def ticket_comment(
         body=body,
         is_internal=is_internal,
     )
-    changed: list[str] = []
+    # A comment is not an edit of the ticket: it leaves ``version`` alone, so somebody's
+    # reply never makes another person's open form stale.
     if not is_internal and not actor.is_client and ticket.first_response_at is None:
         ticket.first_response_at = comment.created_at
-        changed.append("first_response_at")
-    _bump(ticket, *changed)
+        ticket.save(update_fields=["first_response_at", "updated_at"])
     event_record(
         ticket=ticket,
         kind=EventKind.COMMENTED,
@@ -324,11 +357,12 @@ def ticket_attach(
         raise PermissionDenied(_("Only provider staff can attach internal files."))
     checked = check_upload(uploaded_file)
     ticket = ticket_lock(actor=actor, ticket_id=ticket_id)
-    if (
-        comment_id is not None
-        and not Comment.objects.visible_to(actor).filter(pk=comment_id, ticket=ticket).exists()
-    ):
-        raise NotFound(_("Comment not found."))
+    if comment_id is not None:
+        comment = Comment.objects.visible_to(actor).filter(pk=comment_id, ticket=ticket).first()
+        if comment is None:
+            raise NotFound(_("Comment not found."))
+        # A file on an internal note is as internal as the note.
+        is_internal = is_internal or comment.is_internal
     name = (getattr(uploaded_file, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1]
     attachment = Attachment(
         ticket=ticket,
@@ -342,7 +376,6 @@ def ticket_attach(
     )
     attachment.file.save(checked.sha256, uploaded_file, save=False)
     attachment.save()
-    _bump(ticket)
     event_record(
         ticket=ticket,
         kind=EventKind.ATTACHED,
