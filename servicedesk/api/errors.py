@@ -1,10 +1,18 @@
-"""The one API error shape: ``{"error": {"code", "message", "fields"}}``."""
+"""The one API error shape: ``{"error": {"code", "message", "fields"}}``.
+
+Every 4xx the API sends has this body: domain errors from services, DRF's own errors
+(401, 403, 404, 405, 406, 415, 429, parse errors, serializer validation) and Django's
+``Http404``/``PermissionDenied``. ``message`` is one human sentence that names the problem;
+``fields`` maps a field name to its messages (empty when no field is to blame).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -12,12 +20,16 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from servicedesk.exceptions import ApplicationError
 
+NON_FIELD = "non_field_errors"
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    """The uniform error payload."""
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(detail) -> dict[str, list[str]]:
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"field": [...], "parent.child": [...]}``."""
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
@@ -30,22 +42,34 @@ def _flatten(detail) -> dict[str, list[str]]:
                 flat[str(key)] = [str(value)]
         return flat
     if isinstance(detail, list):
-        return {"non_field_errors": [str(item) for item in detail]}
-    return {"non_field_errors": [str(detail)]}
+        return {NON_FIELD: [str(item) for item in detail]}
+    return {NON_FIELD: [str(detail)]}
 
 
-def exception_handler(exc, context):
-    """Turn domain errors, Django errors and DRF errors into the uniform body."""
+def _summary(fields: dict[str, list[str]]) -> str:
+    """One sentence naming what is wrong, e.g. ``store: A valid integer is required.``"""
+    parts = []
+    for name, messages in fields.items():
+        first = messages[0] if messages else ""
+        parts.append(first if name == NON_FIELD else f"{name}: {first}")
+    return " ".join(parts) if parts else _("Some fields are not valid.")
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Turn domain errors, Django errors and DRF errors into the uniform body.
+
+    Anything else (a bug) returns ``None`` so Django's 500 handling and logging take over.
+    """
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         fields = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
             if hasattr(exc, "error_dict")
-            else {"non_field_errors": [str(m) for m in exc.messages]}
+            else {NON_FIELD: [str(m) for m in exc.messages]}
         )
         return Response(
-            error_body("validation_failed", _("Some fields are not valid."), fields),
+            error_body("validation_failed", _summary(fields), fields),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
@@ -53,15 +77,36 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    # DRF sets WWW-Authenticate on 401 and Retry-After on 429; only the body is replaced.
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        response.data = error_body("validation_failed", _summary(fields), fields)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
         response.data = error_body(
-            "validation_failed", _("Some fields are not valid."), _flatten(exc.detail)
+            code if isinstance(code, str) else exc.default_code, _detail(exc)
         )
-    else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        response.data = error_body(code if isinstance(code, str) else "error", str(detail))
+    else:  # pragma: no cover - DRF only handles APIException and the two Django errors
+        response.data = error_body("error", str(exc))
     return response
+
+
+def _detail(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        return _summary(_flatten(detail))
+    return str(detail)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown URLs under the API answer in the API's shape, not with an HTML page."""
+    return JsonResponse(
+        error_body(
+            "not_found", _("There is no API endpoint at %(path)s.") % {"path": request.path}
+        ),
+        status=status.HTTP_404_NOT_FOUND,
+        json_dumps_params={"ensure_ascii": False},  # as DRF renders: readable Cyrillic
+    )

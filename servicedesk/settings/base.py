@@ -136,7 +136,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "servicedesk.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "servicedesk.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "servicedesk.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -154,6 +154,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a ``kind``/``status``; name each enum after its choices class.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.choices.TicketStatus",
+        "TicketKindEnum": "tickets.choices.TicketKind",
+        "TicketEventKindEnum": "tickets.choices.EventKind",
+        "PriorityEnum": "tickets.choices.Priority",
+        "CategoryEnum": "tickets.choices.Category",
+        "PartnerKindEnum": "partners.choices.PartnerKind",
+        "EquipmentKindEnum": "clients.choices.EquipmentKind",
+    },
+    # validatorUrl None: Swagger UI would otherwise send the schema URL to swagger.io.
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,
+    },
 }
 
 CELERY_BROKER_URL = env.CELERY_BROKER_URL or "memory://"

@@ -1,0 +1,1 @@
+"""REST API for clients, regions, stores and equipment."""

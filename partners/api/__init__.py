@@ -1,0 +1,1 @@
+"""REST API for the partner network."""

@@ -1,0 +1,1 @@
+"""REST API for tickets, their comments, timeline and files."""
