@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from calendars.models import BusinessCalendar
 from clients.choices import EquipmentKind
 from clients.querysets import ClientQuerySet, EquipmentQuerySet, StoreQuerySet
 from servicedesk.fields import TimeZoneField, valid_time_zone_check
@@ -124,6 +125,18 @@ class Store(TimeStampedModel):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    access_calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("access hours"),
+        help_text=_(
+            "When an engineer can get in (e.g. nights only in a mall); arrival targets count "
+            "only these hours. Empty: any time the SLA calendar counts."
+        ),
+    )
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

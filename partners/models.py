@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calendars.models import BusinessCalendar
 from clients.choices import EquipmentKind
 from clients.models import Region
 from partners.choices import PartnerKind
@@ -142,6 +143,15 @@ class PartnerContract(TimeStampedModel):
     )
     resolve_within_seconds = models.PositiveIntegerField(
         _("resolve within (s)"), null=True, blank=True
+    )
+    ola_calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partner's working hours"),
+        help_text=_("The calendar OLA targets count in. Empty: the client SLA's calendar."),
     )
     penalty_percent_per_hour = models.DecimalField(
         _("penalty per started hour late (percent of the visit fee)"),

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sla.choices import Category, Priority  # noqa: F401 - re-exported: tickets speak them too
+
 
 class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
@@ -14,28 +16,10 @@ class TicketStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Priority(models.TextChoices):
-    P1 = "p1", _("P1 · critical")
-    P2 = "p2", _("P2 · high")
-    P3 = "p3", _("P3 · normal")
-    P4 = "p4", _("P4 · low")
-
-
 class TicketKind(models.TextChoices):
     INCIDENT = "incident", _("Incident")
     REQUEST = "request", _("Service request")
     WORK_ORDER = "work_order", _("Project work order")
-
-
-class Category(models.TextChoices):
-    HARDWARE = "hardware", _("Hardware")
-    SOFTWARE = "software", _("Software")
-    NETWORK = "network", _("Network")
-    FISCAL = "fiscal", _("Fiscal equipment")
-    CCTV = "cctv", _("CCTV")
-    SECURITY = "security", _("Information security")
-    ACCESS = "access", _("Accounts and access")
-    OTHER = "other", _("Other")
 
 
 class EventKind(models.TextChoices):
@@ -45,6 +29,7 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     UNASSIGNED = "unassigned", _("Unassigned")
     PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    CATEGORY_CHANGED = "category_changed", _("Category changed")
     COMMENTED = "commented", _("Comment added")
     ATTACHED = "attached", _("File attached")
     OFFER_MADE = "offer_made", _("Offer made")

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from servicedesk.actors import Actor
 from servicedesk.exceptions import NotFound
+from sla.choices import Agreement
+from sla.models import SlaClock
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Attachment, Comment, Offer, Ticket, TicketEvent, Visit
 
@@ -67,3 +69,13 @@ def ticket_visits(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Visit]:
     return (
         Visit.objects.visible_to(actor).filter(ticket=ticket).select_related("partner", "engineer")
     )
+
+
+def ticket_clocks(*, actor: Actor | None, ticket: Ticket) -> list[SlaClock]:
+    """The ticket's SLA clocks; a partner's OLA clocks only for the provider and that partner."""
+    qs = SlaClock.objects.filter(ticket=ticket).select_related("partner")
+    if actor is None or actor.is_client:
+        qs = qs.filter(agreement=Agreement.SLA)
+    elif actor.is_partner:
+        qs = qs.filter(agreement=Agreement.OLA, partner_id=actor.organisation_id)
+    return list(qs.order_by("agreement", "partner_id", "cycle", "metric", "pk"))

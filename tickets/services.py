@@ -21,6 +21,7 @@ from servicedesk.exceptions import (
     ValidationFailed,
 )
 from servicedesk.models import Membership
+from tickets import clocks
 from tickets.choices import Category, EventKind, Priority, TicketKind, TicketStatus
 from tickets.constants import ALLOWED_TRANSITIONS, ROLE_MOVES, UNASSIGNING_FROM
 from tickets.events import event_record
@@ -129,6 +130,7 @@ def ticket_create(
         data={"status": ticket.status, "priority": priority, "needs_visit": needs_visit},
         at=ticket.created_at,
     )
+    clocks.on_created(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -240,6 +242,14 @@ def ticket_transition(
             data={"partner_id": previous_partner.pk, "partner": previous_partner.name},
             at=now,
         )
+    clocks.on_status_changed(
+        ticket=ticket,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        previous_partner_id=previous_partner.pk if previous_partner else None,
+        at=now,
+    )
     return ticket
 
 
@@ -287,13 +297,15 @@ def ticket_assign(
         )
     ticket.engineer_id = _engineer_of(partner, engineer_id)
     changed = ["partner", "engineer"]
-    handed_over = ticket.partner_id != partner.pk
+    previous_partner_id = ticket.partner_id
+    handed_over = previous_partner_id != partner.pk
     ticket.partner = partner
     # A new or reopened job, or one handed to another partner, waits for its acceptance.
     if ticket.status == S.NEW or (handed_over and ticket.status != S.WAITING_CLIENT):
         ticket.status = S.ASSIGNED
         changed.append("status")
     _bump(ticket, *changed)
+    now = timezone.now()
     event_record(
         ticket=ticket,
         kind=EventKind.ASSIGNED,
@@ -304,7 +316,9 @@ def ticket_assign(
             "engineer_id": ticket.engineer_id,
             "engineer": str(ticket.engineer) if ticket.engineer_id else None,
         },
+        at=now,
     )
+    clocks.on_assigned(ticket=ticket, actor=actor, previous_partner_id=previous_partner_id, at=now)
     return ticket
 
 
@@ -329,7 +343,8 @@ def ticket_comment(
     )
     # A comment is not an edit of the ticket: it leaves ``version`` alone, so somebody's
     # reply never makes another person's open form stale.
-    if not is_internal and not actor.is_client and ticket.first_response_at is None:
+    first_response = not is_internal and not actor.is_client and ticket.first_response_at is None
+    if first_response:
         ticket.first_response_at = comment.created_at
         ticket.save(update_fields=["first_response_at", "updated_at"])
     event_record(
@@ -340,6 +355,8 @@ def ticket_comment(
         is_internal=is_internal,
         at=comment.created_at,
     )
+    if first_response:
+        clocks.on_first_response(ticket=ticket, actor=actor, at=comment.created_at)
     return comment
 
 
@@ -388,23 +405,41 @@ def ticket_attach(
 
 
 @transaction.atomic
-def ticket_set_priority(
-    *, actor: Actor, ticket_id: int, priority: str, expected_version: int | None = None
+def ticket_reclassify(
+    *,
+    actor: Actor,
+    ticket_id: int,
+    priority: str | None = None,
+    category: str | None = None,
+    expected_version: int | None = None,
 ) -> Ticket:
-    """Change the priority (provider staff only: it changes what the SLA promises)."""
+    """Change priority and/or category (provider staff only: it changes what the SLA
+    promises). The SLA clocks are recounted from the ticket's start with the new targets."""
     if not actor.is_provider:
-        raise PermissionDenied(_("Only provider staff change priorities."))
-    _choice("priority", priority, Priority)
+        raise PermissionDenied(_("Only provider staff change priorities and categories."))
+    if priority is not None:
+        _choice("priority", priority, Priority)
+    if category is not None:
+        _choice("category", category, Category)
     ticket = ticket_lock(actor=actor, ticket_id=ticket_id, expected_version=expected_version)
-    if ticket.priority == priority:
+    now = timezone.now()
+    changed: list[str] = []
+    for field, kind, value in (
+        ("priority", EventKind.PRIORITY_CHANGED, priority),
+        ("category", EventKind.CATEGORY_CHANGED, category),
+    ):
+        previous = getattr(ticket, field)
+        if value is None or value == previous:
+            continue
+        setattr(ticket, field, value)
+        changed.append(field)
+        event_record(
+            ticket=ticket, kind=kind, actor=actor, data={"from": previous, "to": value}, at=now
+        )
+    if not changed:
         return ticket
-    previous = ticket.priority
-    ticket.priority = priority
-    _bump(ticket, "priority")
-    event_record(
-        ticket=ticket,
-        kind=EventKind.PRIORITY_CHANGED,
-        actor=actor,
-        data={"from": previous, "to": priority},
+    _bump(ticket, *changed)
+    clocks.on_reclassified(
+        ticket=ticket, actor=actor, reason=f"{'_'.join(changed)}_changed", at=now
     )
     return ticket

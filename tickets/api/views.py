@@ -131,7 +131,7 @@ class TicketViewSet(
     @action(detail=True, methods=["post"])
     def priority(self, request: Request, pk: int) -> Response:
         given = self._given(TicketPrioritySerializer)
-        ticket = services.ticket_set_priority(
+        ticket = services.ticket_reclassify(
             actor=self.actor,
             ticket_id=pk,
             priority=given["priority"],

@@ -1,0 +1,669 @@
+"""The SLA engine's use cases: start, pause, resume, stop and recompute clocks; the sweep.
+
+``tickets.services`` drives these when something happens to a ticket and turns the returned
+``ClockChange`` list into timeline events in the same transaction. Deadlines are computed
+here, only then, by the pure business-time functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calendars import business_time as bt
+from calendars.models import BusinessCalendar
+from calendars.services import (
+    CalendarContext,
+    calendar_holiday_region,
+    calendar_working_time,
+    calendar_zone,
+)
+from clients.models import ClientContract, Store
+from partners.models import PartnerContract
+from servicedesk.exceptions import ValidationFailed
+from sla.choices import Agreement, ClockState, Metric, ThresholdKind
+from sla.models import ACTIVE_STATES, ClockThreshold, SlaClock, SlaPause, SlaPolicy
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """Something that happened to a clock, for the ticket's timeline."""
+
+    ticket_id: int
+    clock_id: int
+    kind: str  # started, paused, resumed, recomputed, restarted, warning, breach, met, missed,
+    # cancelled
+    agreement: str
+    metric: str
+    partner_id: int | None
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_event_data(self) -> dict[str, Any]:
+        due = self.data.get("due_at")
+        return {
+            "clock_id": self.clock_id,
+            "change": self.kind,
+            "agreement": self.agreement,
+            "metric": self.metric,
+            "partner_id": self.partner_id,
+            **{k: v for k, v in self.data.items() if k != "due_at"},
+            **({"due_at": due} if due else {}),
+        }
+
+
+@dataclass(frozen=True)
+class TicketTerms:
+    """What the SLA engine needs to know about a ticket, without importing tickets."""
+
+    ticket_id: int
+    client_id: int
+    store_id: int
+    priority: str
+    category: str
+    needs_visit: bool
+
+
+# --- policy lookup -------------------------------------------------------------------------
+
+
+def policy_for(*, client_id: int, priority: str, category: str, on: datetime) -> SlaPolicy | None:
+    """The policy of the client's contract in force ``on``: category-specific first."""
+    day = on.date()
+    contract = (
+        ClientContract.objects.filter(client_id=client_id, is_active=True, starts_on__lte=day)
+        .exclude(ends_on__lt=day)
+        .order_by("-starts_on")
+        .first()
+    )
+    if contract is None:
+        return None
+    candidates = SlaPolicy.objects.filter(
+        contract=contract, priority=priority, category__in=[category, ""]
+    ).select_related("calendar")
+    by_category = {p.category: p for p in candidates}
+    return by_category.get(category) or by_category.get("")
+
+
+def _store_context(store: Store) -> CalendarContext:
+    return CalendarContext(time_zone=store.time_zone, region_code=store.region.code)
+
+
+# --- clock arithmetic ----------------------------------------------------------------------
+
+
+def _pauses(ticket_id: int) -> list[tuple[datetime, datetime | None]]:
+    return list(SlaPause.objects.filter(ticket_id=ticket_id).values_list("started_at", "ended_at"))
+
+
+def clock_working_time(clock: SlaClock) -> bt.WorkingTime:
+    """The calendar ``clock`` counts in (intersected with the store's access window)."""
+    own = calendar_working_time(
+        clock.calendar, zone=clock.time_zone, holiday_region=clock.holiday_region
+    )
+    if clock.access_calendar_id is None:
+        return own
+    access = calendar_working_time(
+        clock.access_calendar, zone=clock.time_zone, holiday_region=clock.holiday_region
+    )
+    return bt.IntersectionCalendar(parts=(own, access))
+
+
+def _warn_seconds(clock: SlaClock) -> int:
+    return bt.warning_seconds(clock.target_seconds, clock.warning_threshold)
+
+
+def _schedule(clock: SlaClock, working: bt.WorkingTime, now: datetime) -> None:
+    """Set due/warn/next check of a running clock from what it consumed and since when."""
+    assert clock.running_since is not None
+    remaining = clock.target_seconds - clock.consumed_seconds
+    if clock.breached_at is None:
+        clock.due_at = bt.add_working_time(working, clock.running_since, max(remaining, 0))
+    warn_left = _warn_seconds(clock) - clock.consumed_seconds
+    if clock.warned_at is None:
+        clock.warn_at = bt.add_working_time(working, clock.running_since, max(warn_left, 0))
+    _set_next_check(clock)
+
+
+def _set_next_check(clock: SlaClock) -> None:
+    if clock.state != ClockState.RUNNING:
+        clock.next_check_at = None
+    elif clock.warned_at is None and clock.warn_at is not None:
+        clock.next_check_at = clock.warn_at
+    elif clock.breached_at is None:
+        clock.next_check_at = clock.due_at
+    else:
+        clock.next_check_at = None
+
+
+def _change(clock: SlaClock, kind: str, at: datetime, **data: Any) -> ClockChange:
+    if clock.due_at and "due_at" not in data:
+        data["due_at"] = clock.due_at.isoformat()
+    return ClockChange(
+        ticket_id=clock.ticket_id,
+        clock_id=clock.pk,
+        kind=kind,
+        agreement=clock.agreement,
+        metric=clock.metric,
+        partner_id=clock.partner_id,
+        at=at,
+        data=data,
+    )
+
+
+def _thresholds_now(clock: SlaClock, now: datetime, reason: str) -> list[ClockChange]:
+    """Record, once per cycle, a warning or breach the clock has already reached at ``now``.
+
+    Used when a change (recompute, resume) moves a deadline into the past; the sweep does
+    the same for time simply passing.
+    """
+    changes: list[ClockChange] = []
+    for kind, reached_at, attr in (
+        (ThresholdKind.WARNING, clock.warn_at, "warned_at"),
+        (ThresholdKind.BREACH, clock.due_at, "breached_at"),
+    ):
+        if reached_at is None or reached_at > now or getattr(clock, attr) is not None:
+            continue
+        _, created = ClockThreshold.objects.get_or_create(
+            clock=clock,
+            kind=kind,
+            cycle=clock.cycle,
+            defaults={"reached_at": now, "recorded_at": now},
+        )
+        setattr(clock, attr, now)
+        if created:
+            changes.append(_change(clock, str(kind), now, reason=reason))
+    _set_next_check(clock)
+    return changes
+
+
+_CLOCK_FIELDS = [
+    "state",
+    "target_seconds",
+    "warning_threshold",
+    "consumed_seconds",
+    "running_since",
+    "due_at",
+    "warn_at",
+    "next_check_at",
+    "warned_at",
+    "breached_at",
+    "stopped_at",
+    "cycle",
+    "started_at",
+    "policy",
+]
+
+
+def _save(clock: SlaClock) -> None:
+    clock.save(update_fields=_CLOCK_FIELDS)
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+
+def _new_clock(
+    *,
+    terms: TicketTerms,
+    agreement: str,
+    metric: str,
+    target: int,
+    threshold,
+    calendar: BusinessCalendar,
+    context: CalendarContext,
+    at: datetime,
+    policy: SlaPolicy | None = None,
+    partner_id: int | None = None,
+    access_calendar: BusinessCalendar | None = None,
+) -> SlaClock:
+    clock = SlaClock(
+        ticket_id=terms.ticket_id,
+        agreement=agreement,
+        partner_id=partner_id,
+        metric=metric,
+        policy=policy,
+        calendar=calendar,
+        access_calendar=access_calendar,
+        time_zone=calendar_zone(calendar, context),
+        holiday_region=calendar_holiday_region(calendar, context),
+        target_seconds=target,
+        warning_threshold=threshold,
+        state=ClockState.RUNNING,
+        started_at=at,
+        running_since=at,
+    )
+    _schedule(clock, clock_working_time(clock), at)
+    clock.save()
+    return clock
+
+
+def _sla_targets(policy: SlaPolicy, needs_visit: bool) -> list[tuple[str, int]]:
+    targets = [(Metric.RESPONSE, policy.response_seconds)]
+    if needs_visit and policy.arrival_seconds is not None:
+        targets.append((Metric.ARRIVAL, policy.arrival_seconds))
+    targets.append((Metric.RESOLUTION, policy.resolution_seconds))
+    return targets
+
+
+def sla_clocks_start(*, terms: TicketTerms, at: datetime) -> list[ClockChange]:
+    """Start the client SLA clocks of a new ticket (none when its contract has no policy)."""
+    policy = policy_for(
+        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+    )
+    if policy is None:
+        return []
+    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
+    context = _store_context(store)
+    changes = []
+    for metric, target in _sla_targets(policy, terms.needs_visit):
+        clock = _new_clock(
+            terms=terms,
+            agreement=Agreement.SLA,
+            metric=metric,
+            target=target,
+            threshold=policy.warning_threshold,
+            calendar=policy.calendar,
+            context=context,
+            at=at,
+            policy=policy,
+            access_calendar=store.access_calendar if metric == Metric.ARRIVAL else None,
+        )
+        changes.append(_change(clock, "started", at, target_seconds=target))
+    return changes
+
+
+def ola_clocks_start(
+    *, terms: TicketTerms, partner_id: int, at: datetime, with_acceptance: bool
+) -> list[ClockChange]:
+    """Start a partner's OLA clocks when it is offered or given the job, never earlier."""
+    contract = _partner_contract(partner_id, at)
+    if contract is None:
+        return []
+    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
+    context = _store_context(store)
+    sla_policy = policy_for(
+        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+    )
+    calendar = contract.ola_calendar or (sla_policy.calendar if sla_policy else None)
+    if calendar is None:
+        return []
+    threshold = sla_policy.warning_threshold if sla_policy else "0.75"
+    targets: list[tuple[str, int | None]] = [
+        (Metric.ACCEPTANCE, contract.accept_within_seconds if with_acceptance else None),
+        (Metric.ARRIVAL, contract.arrive_within_seconds if terms.needs_visit else None),
+        (Metric.RESOLUTION, contract.resolve_within_seconds),
+    ]
+    changes = []
+    for metric, target in targets:
+        if target is None:
+            continue
+        clock = _new_clock(
+            terms=terms,
+            agreement=Agreement.OLA,
+            metric=metric,
+            target=target,
+            threshold=threshold,
+            calendar=calendar,
+            context=context,
+            at=at,
+            partner_id=partner_id,
+            access_calendar=store.access_calendar if metric == Metric.ARRIVAL else None,
+        )
+        changes.append(_change(clock, "started", at, target_seconds=target))
+    return changes
+
+
+def _partner_contract(partner_id: int, at: datetime) -> PartnerContract | None:
+    day = at.date()
+    return (
+        PartnerContract.objects.filter(partner_id=partner_id, is_active=True, starts_on__lte=day)
+        .exclude(ends_on__lt=day)
+        .select_related("ola_calendar")
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def _active_clocks(ticket_id: int, **filters: Any) -> list[SlaClock]:
+    return list(
+        SlaClock.objects.select_for_update(of=("self",))
+        .filter(ticket_id=ticket_id, state__in=ACTIVE_STATES, **filters)
+        .select_related("calendar", "access_calendar")
+        .order_by("pk")
+    )
+
+
+def clocks_pause(*, ticket_id: int, status: str, at: datetime) -> list[ClockChange]:
+    """Pause the ticket's running clocks: bank the working time, clear the deadlines."""
+    if SlaPause.objects.filter(ticket_id=ticket_id, ended_at__isnull=True).exists():
+        return []
+    SlaPause.objects.create(ticket_id=ticket_id, started_at=at, status=status)
+    changes = []
+    for clock in _active_clocks(ticket_id, state=ClockState.RUNNING):
+        working = clock_working_time(clock)
+        clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
+        clock.running_since = None
+        clock.state = ClockState.PAUSED
+        if clock.breached_at is None:
+            clock.due_at = None
+        if clock.warned_at is None:
+            clock.warn_at = None
+        _set_next_check(clock)
+        _save(clock)
+        changes.append(_change(clock, "paused", at, consumed_seconds=clock.consumed_seconds))
+    return changes
+
+
+def clocks_resume(*, ticket_id: int, at: datetime) -> list[ClockChange]:
+    """Resume paused clocks: deadlines from now for what is left of each target."""
+    SlaPause.objects.filter(ticket_id=ticket_id, ended_at__isnull=True).update(ended_at=at)
+    changes = []
+    for clock in _active_clocks(ticket_id, state=ClockState.PAUSED):
+        clock.state = ClockState.RUNNING
+        clock.running_since = at
+        _schedule(clock, clock_working_time(clock), at)
+        changes.append(_change(clock, "resumed", at))
+        changes += _thresholds_now(clock, at, reason="resumed")
+        _save(clock)
+    return changes
+
+
+def clocks_stop(
+    *,
+    ticket_id: int,
+    metrics: Iterable[str],
+    at: datetime,
+    agreement: str | None = None,
+    partner_id: int | None = None,
+) -> list[ClockChange]:
+    """Stop clocks because their goal was reached: met if at or before due, else missed."""
+    filters: dict[str, Any] = {"metric__in": list(metrics)}
+    if agreement:
+        filters["agreement"] = agreement
+    if partner_id is not None:
+        filters["partner_id"] = partner_id
+    changes = []
+    for clock in _active_clocks(ticket_id, **filters):
+        if clock.state == ClockState.RUNNING:
+            working = clock_working_time(clock)
+            clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
+        met = clock.breached_at is None and clock.consumed_seconds <= clock.target_seconds
+        clock.state = ClockState.MET if met else ClockState.BREACHED
+        clock.running_since = None
+        clock.stopped_at = at
+        clock.next_check_at = None
+        _save(clock)
+        overdue = max(clock.consumed_seconds - clock.target_seconds, 0)
+        changes.append(_change(clock, "met" if met else "missed", at, overdue_seconds=overdue))
+    return changes
+
+
+def clocks_cancel(
+    *, ticket_id: int, at: datetime, agreement: str | None = None, partner_id: int | None = None
+) -> list[ClockChange]:
+    """Stop clocks that no longer apply (ticket cancelled, partner taken off the job).
+
+    A breach already recorded stays recorded against whoever held the clock.
+    """
+    filters: dict[str, Any] = {}
+    if agreement:
+        filters["agreement"] = agreement
+    if partner_id is not None:
+        filters["partner_id"] = partner_id
+    changes = []
+    for clock in _active_clocks(ticket_id, **filters):
+        if clock.state == ClockState.RUNNING:
+            working = clock_working_time(clock)
+            clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
+        clock.state = ClockState.BREACHED if clock.breached_at else ClockState.CANCELLED
+        clock.running_since = None
+        clock.stopped_at = at
+        clock.next_check_at = None
+        _save(clock)
+        changes.append(_change(clock, "cancelled", at))
+    return changes
+
+
+def sla_clocks_restart(*, terms: TicketTerms, at: datetime) -> list[ClockChange]:
+    """Reopen: the resolution clock starts a new cycle; response and arrival stay as they were."""
+    changes = clocks_cancel(ticket_id=terms.ticket_id, at=at, agreement=Agreement.SLA)
+    policy = policy_for(
+        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+    )
+    if policy is None:
+        return changes
+    last = (
+        SlaClock.objects.filter(
+            ticket_id=terms.ticket_id, agreement=Agreement.SLA, metric=Metric.RESOLUTION
+        )
+        .order_by("-cycle")
+        .first()
+    )
+    store = Store.objects.select_related("region").get(pk=terms.store_id)
+    clock = _new_clock(
+        terms=terms,
+        agreement=Agreement.SLA,
+        metric=Metric.RESOLUTION,
+        target=policy.resolution_seconds,
+        threshold=policy.warning_threshold,
+        calendar=policy.calendar,
+        context=_store_context(store),
+        at=at,
+        policy=policy,
+    )
+    if last is not None:
+        clock.cycle = last.cycle + 1
+        _save(clock)
+    changes.append(_change(clock, "restarted", at, cycle=clock.cycle))
+    return changes
+
+
+def sla_clocks_recompute(*, terms: TicketTerms, at: datetime, reason: str) -> list[ClockChange]:
+    """Priority, category or store changed: recount the SLA clocks from their original start
+    with the new targets and the pauses already recorded. A deadline that is now in the past
+    is a breach at once, recorded once and attributed to ``reason``."""
+    policy = policy_for(
+        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+    )
+    if policy is None:
+        return []
+    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
+    context = _store_context(store)
+    targets = dict(_sla_targets(policy, terms.needs_visit))
+    pauses = _pauses(terms.ticket_id)
+    changes = []
+    for clock in _active_clocks(terms.ticket_id, agreement=Agreement.SLA):
+        if clock.metric not in targets:
+            continue
+        clock.policy = policy
+        clock.calendar = policy.calendar
+        clock.time_zone = calendar_zone(policy.calendar, context)
+        clock.holiday_region = calendar_holiday_region(policy.calendar, context)
+        clock.target_seconds = targets[clock.metric]
+        clock.warning_threshold = policy.warning_threshold
+        working = clock_working_time(clock)
+        previous_due = clock.due_at
+        clock.consumed_seconds = bt.working_seconds_between(working, clock.started_at, at, pauses)
+        if clock.state == ClockState.RUNNING:
+            clock.running_since = at
+            if clock.breached_at is None:
+                clock.due_at = bt.add_working_time(
+                    working, clock.started_at, clock.target_seconds, pauses
+                )
+            if clock.warned_at is None:
+                clock.warn_at = bt.add_working_time(
+                    working, clock.started_at, _warn_seconds(clock), pauses
+                )
+            _set_next_check(clock)
+        changes.append(
+            _change(
+                clock,
+                "recomputed",
+                at,
+                reason=reason,
+                target_seconds=clock.target_seconds,
+                previous_due_at=previous_due.isoformat() if previous_due else None,
+            )
+        )
+        if clock.state == ClockState.RUNNING:
+            changes += _thresholds_now(clock, at, reason=reason)
+        clock.save(update_fields=[*_CLOCK_FIELDS, "calendar", "time_zone", "holiday_region"])
+    return changes
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+_SWEEP_SQL = """
+WITH picked AS (
+    SELECT id,
+           (warned_at IS NULL AND warn_at <= %(now)s) AS new_warning,
+           (breached_at IS NULL AND due_at <= %(now)s) AS new_breach
+    FROM sla_slaclock
+    WHERE next_check_at IS NOT NULL AND next_check_at <= %(now)s
+    ORDER BY next_check_at
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+),
+marked AS (
+    UPDATE sla_slaclock AS c SET
+        warned_at = CASE WHEN p.new_warning THEN c.warn_at ELSE c.warned_at END,
+        breached_at = CASE WHEN p.new_breach THEN c.due_at ELSE c.breached_at END,
+        next_check_at = CASE
+            WHEN c.due_at <= %(now)s OR c.breached_at IS NOT NULL THEN NULL
+            ELSE c.due_at END
+    FROM picked AS p
+    WHERE c.id = p.id
+    RETURNING c.id, c.ticket_id, c.cycle, c.warn_at, c.due_at, p.new_warning, p.new_breach
+),
+recorded AS (
+    INSERT INTO sla_clockthreshold (clock_id, kind, cycle, reached_at, recorded_at)
+    SELECT id, 'warning', cycle, warn_at, %(now)s FROM marked WHERE new_warning
+    UNION ALL
+    SELECT id, 'breach', cycle, due_at, %(now)s FROM marked WHERE new_breach
+    ON CONFLICT (clock_id, kind, cycle) DO NOTHING
+    RETURNING id, clock_id, kind, reached_at
+)
+SELECT r.id, r.clock_id, r.kind, r.reached_at, c.ticket_id, c.agreement, c.metric, c.partner_id
+FROM recorded AS r JOIN sla_slaclock AS c ON c.id = r.clock_id
+ORDER BY c.ticket_id, r.reached_at
+"""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    threshold_id: int
+    clock_id: int
+    kind: str
+    reached_at: datetime
+    ticket_id: int
+    agreement: str
+    metric: str
+    partner_id: int | None
+
+    def as_change(self) -> ClockChange:
+        return ClockChange(
+            ticket_id=self.ticket_id,
+            clock_id=self.clock_id,
+            kind=self.kind,
+            agreement=self.agreement,
+            metric=self.metric,
+            partner_id=self.partner_id,
+            at=self.reached_at,
+            data={"threshold_id": self.threshold_id},
+        )
+
+
+def sweep_batch(*, now: datetime | None = None, batch: int = 5000) -> list[Threshold]:
+    """Mark one batch of clocks whose warning or due time has passed; return what is new.
+
+    Set-based: one statement over the partial index takes due rows with SKIP LOCKED, moves
+    their next check on and inserts each threshold once (ON CONFLICT DO NOTHING), so two
+    sweeps at the same moment never record the same warning or breach twice. Run it inside
+    the caller's transaction so the follow-up work commits with the marks.
+    """
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_SWEEP_SQL, {"now": now, "batch": batch})
+        rows = cursor.fetchall()
+    return [Threshold(*row) for row in rows]
+
+
+def validate_ola_against_sla(contract: PartnerContract) -> None:
+    """Refuse an OLA looser than any client SLA it underpins (same metric, same seconds)."""
+    checks = [
+        ("arrive_within_seconds", "arrival_seconds", _("arrival")),
+        ("resolve_within_seconds", "resolution_seconds", _("resolution")),
+    ]
+    policies = SlaPolicy.objects.filter(contract__is_active=True)
+    errors: dict[str, list[str]] = {}
+    for ola_field, sla_field, label in checks:
+        ola = getattr(contract, ola_field)
+        if ola is None:
+            continue
+        tightest = (
+            policies.exclude(**{f"{sla_field}__isnull": True})
+            .order_by(sla_field)
+            .values_list(sla_field, "contract__client__name", "priority")
+            .first()
+        )
+        if tightest and ola > tightest[0]:
+            errors[ola_field] = [
+                _(
+                    "The partner's %(metric)s target (%(ola)s s) is looser than the client SLA "
+                    "it underpins: %(client)s %(priority)s promises %(sla)s s."
+                )
+                % {
+                    "metric": label,
+                    "ola": ola,
+                    "client": tightest[1],
+                    "priority": tightest[2].upper(),
+                    "sla": tightest[0],
+                }
+            ]
+    if errors:
+        raise ValidationFailed(_("The OLA is looser than the client SLA."), fields=errors)
+
+
+@transaction.atomic
+def clocks_follow_calendar_edit(
+    *, calendar_id: int, now: datetime, chunk: int = 500
+) -> list[ClockChange]:
+    """After an effective-dated calendar edit, move the deadlines of the running clocks that
+    count in it. The calendar keeps its old hours before the edit's instant, so the working
+    time a clock consumed so far is unchanged and only the rest counts on the new hours.
+    Only this calendar's clocks are read, in primary-key chunks."""
+    changes: list[ClockChange] = []
+    last_id = 0
+    in_calendar = Q(calendar_id=calendar_id) | Q(access_calendar_id=calendar_id)
+    while True:
+        clocks = list(
+            SlaClock.objects.select_for_update(of=("self",))
+            .filter(in_calendar, state=ClockState.RUNNING, pk__gt=last_id)
+            .select_related("calendar", "access_calendar")
+            .order_by("pk")[:chunk]
+        )
+        if not clocks:
+            return changes
+        for clock in clocks:
+            previous_due = clock.due_at
+            _schedule(clock, clock_working_time(clock), now)
+            if clock.due_at != previous_due:
+                changes.append(
+                    _change(
+                        clock,
+                        "recomputed",
+                        now,
+                        reason="calendar_edit",
+                        previous_due_at=previous_due.isoformat() if previous_due else None,
+                    )
+                )
+            changes += _thresholds_now(clock, now, reason="calendar_edit")
+            _save(clock)
+        last_id = clocks[-1].pk
