@@ -597,7 +597,7 @@ def test_stale_version_is_409_conflict_and_changes_nothing(world, api_for):
     # given someone changed the ticket after our read
     ticket = world.tickets["a2"]
     stale = ticket.version
-    ticket_services.ticket_set_priority(
+    ticket_services.ticket_reclassify(
         actor=world.actor("dispatcher"), ticket_id=ticket.pk, priority="p1"
     )
     before = counts()

@@ -167,7 +167,7 @@ def test_stale_expected_version_is_a_conflict_and_writes_nothing(setup):
     # Given a ticket someone changed after we read it
     ticket = _assigned_ticket(setup)
     stale = ticket.version
-    services.ticket_set_priority(actor=setup.dispatcher, ticket_id=ticket.pk, priority="p1")
+    services.ticket_reclassify(actor=setup.dispatcher, ticket_id=ticket.pk, priority="p1")
     events_before = TicketEvent.objects.count()
 
     # When we move it based on our stale read

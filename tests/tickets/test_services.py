@@ -744,7 +744,7 @@ def test_partner_reply_is_a_first_response(world):
 def test_provider_changes_priority_with_an_event(world):
     a2 = world.tickets["a2"]
     assert a2.priority == "p3"
-    ticket = services.ticket_set_priority(
+    ticket = services.ticket_reclassify(
         actor=world.actor("dispatcher"), ticket_id=a2.pk, priority="p1", expected_version=a2.version
     )
     ticket.refresh_from_db()
@@ -756,7 +756,7 @@ def test_provider_changes_priority_with_an_event(world):
 def test_same_priority_changes_nothing(world):
     a2 = world.tickets["a2"]
     before = _snapshot()
-    services.ticket_set_priority(actor=world.actor("dispatcher"), ticket_id=a2.pk, priority="p3")
+    services.ticket_reclassify(actor=world.actor("dispatcher"), ticket_id=a2.pk, priority="p3")
     assert _snapshot() == before
 
 
@@ -766,7 +766,7 @@ def test_same_priority_changes_nothing(world):
 def test_only_provider_changes_priority(world, role):
     before = _snapshot()
     with pytest.raises(PermissionDenied):
-        services.ticket_set_priority(
+        services.ticket_reclassify(
             actor=world.actor(role), ticket_id=world.tickets["a1"].pk, priority="p1"
         )
     assert _snapshot() == before
@@ -775,7 +775,7 @@ def test_only_provider_changes_priority(world, role):
 def test_bad_priority_is_a_field_error(world):
     before = _snapshot()
     with pytest.raises(ValidationFailed) as exc:
-        services.ticket_set_priority(
+        services.ticket_reclassify(
             actor=world.actor("dispatcher"), ticket_id=world.tickets["a1"].pk, priority="urgent"
         )
     assert "priority" in exc.value.fields
