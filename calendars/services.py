@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from calendars import business_time as bt
 from calendars.models import BusinessCalendar, CalendarException, WorkingInterval
-from calendars.production_calendar import production_calendar_days
+from calendars.production_calendar import REGIONAL_SUBDIVISIONS, production_calendar_days
 from servicedesk.exceptions import ValidationFailed
 from servicedesk.timezones import is_valid_time_zone
 
@@ -116,7 +116,8 @@ def _exceptions(
     result: dict[date, tuple[tuple[time, time], ...] | None] = {}
     shortened: set[date] = set()
     if calendar.production_calendar:
-        region = holiday_region if holiday_region.startswith("RU-") else None
+        # Regional holidays where the platform knows them; the federal calendar elsewhere.
+        region = holiday_region if holiday_region in REGIONAL_SUBDIVISIONS else None
         for year in PRODUCTION_YEARS:
             info = production_calendar_days(year, region)
             result.update(dict.fromkeys(info.days_off, ()))

@@ -11,4 +11,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.local")
 app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.beat_schedule = {}
+
+
+def _beat_schedule() -> dict:
+    from django.conf import settings
+
+    return {
+        "sla-sweep": {"task": "tickets.sla_sweep", "schedule": float(settings.SLA_SWEEP_SECONDS)},
+        # Publishes outbox work whose after-commit publish failed (e.g. the broker was down).
+        "outbox-relay": {"task": "servicedesk.outbox_relay", "schedule": 15.0},
+    }
+
+
+@app.on_after_configure.connect
+def _set_beat_schedule(sender: Celery, **kwargs) -> None:
+    sender.conf.beat_schedule = _beat_schedule()

@@ -124,3 +124,71 @@ class ApiToken(TimeStampedModel):
         """A new raw token and its hash; the raw value is shown once and never stored."""
         raw = secrets.token_urlsafe(32)
         return raw, hash_token(raw)
+
+
+class Notification(models.Model):
+    """An in-app message to one user (SLA warnings and breaches, later offers and more).
+
+    ``dedupe_key`` makes sending idempotent: a retried task finds the row already there.
+    ``ticket_id`` is a plain number, not a foreign key: this floor knows nothing of tickets.
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], name="notification_once_per_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"
+
+
+class OutboxMessage(models.Model):
+    """Work that must never be lost, written in the transaction that causes it.
+
+    A relay task publishes pending rows to Celery after commit (and again on every beat
+    tick, so work survives a broker outage); ``key`` is the effect key that makes writing it
+    idempotent, and the receiving task is idempotent too.
+    """
+
+    topic = models.CharField(max_length=100, help_text=_("The Celery task to run."))
+    key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                condition=Q(dispatched_at__isnull=True),
+                name="outbox_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.key}"

@@ -123,13 +123,28 @@ def _warn_seconds(clock: SlaClock) -> int:
 def _schedule(clock: SlaClock, working: bt.WorkingTime, now: datetime) -> None:
     """Set due/warn/next check of a running clock from what it consumed and since when."""
     assert clock.running_since is not None
+    try:
+        _deadlines(clock, working)
+    except bt.NoWorkingTime:
+        # Never guess a deadline: the calendars are wrong and somebody must fix them.
+        raise ValidationFailed(
+            _(
+                "The %(metric)s target cannot be counted: its calendar (intersected with the "
+                "store's access hours) has no working time. Fix the calendars first."
+            )
+            % {"metric": Metric(clock.metric).label},
+            code="no_working_time",
+        ) from None
+    _set_next_check(clock)
+
+
+def _deadlines(clock: SlaClock, working: bt.WorkingTime) -> None:
     remaining = clock.target_seconds - clock.consumed_seconds
     if clock.breached_at is None:
         clock.due_at = bt.add_working_time(working, clock.running_since, max(remaining, 0))
     warn_left = _warn_seconds(clock) - clock.consumed_seconds
     if clock.warned_at is None:
         clock.warn_at = bt.add_working_time(working, clock.running_since, max(warn_left, 0))
-    _set_next_check(clock)
 
 
 def _set_next_check(clock: SlaClock) -> None:

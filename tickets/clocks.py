@@ -14,6 +14,7 @@ from sla import services as sla
 from sla.choices import Agreement, Metric
 from sla.models import SlaClock
 from tickets.choices import EventKind, TicketStatus
+from tickets.events import events_record_many
 from tickets.models import Ticket, TicketEvent
 
 S = TicketStatus
@@ -48,7 +49,7 @@ def clock_events_record(
         )
         for change in changes
     ]
-    return TicketEvent.objects.bulk_create(events)
+    return events_record_many(events)
 
 
 def pause_statuses(ticket: Ticket) -> frozenset[str]:

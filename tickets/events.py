@@ -30,3 +30,8 @@ def event_record(
         data=data or {},
         created_at=at or timezone.now(),
     )
+
+
+def events_record_many(events: list[TicketEvent]) -> list[TicketEvent]:
+    """Append several prepared timeline entries in one statement (the sweep, clock changes)."""
+    return TicketEvent.objects.bulk_create(events)
