@@ -357,9 +357,10 @@ def _active_clocks(ticket_id: int, **filters: Any) -> list[SlaClock]:
 
 def clocks_pause(*, ticket_id: int, status: str, at: datetime) -> list[ClockChange]:
     """Pause the ticket's running clocks: bank the working time, clear the deadlines."""
-    if SlaPause.objects.filter(ticket_id=ticket_id, ended_at__isnull=True).exists():
-        return []
-    SlaPause.objects.create(ticket_id=ticket_id, started_at=at, status=status)
+    # Clocks started while the ticket already waits (a partner given a waiting ticket) join
+    # the pause that is open; otherwise this opens one.
+    if not SlaPause.objects.filter(ticket_id=ticket_id, ended_at__isnull=True).exists():
+        SlaPause.objects.create(ticket_id=ticket_id, started_at=at, status=status)
     changes = []
     for clock in _active_clocks(ticket_id, state=ClockState.RUNNING):
         working = clock_working_time(clock)

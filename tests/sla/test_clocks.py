@@ -453,3 +453,23 @@ def test_warning_threshold_counts_in_working_seconds(sla_world):
     # Monday 09:00 + 7 h → Mon 16:00 MSK = 13:00Z (not Saturday, as wall-clock would say).
     ticket = open_ticket(sla_world, utc(2026, 12, 11, 14), priority="p3")
     assert clock(ticket, "resolution").warn_at == utc(2026, 12, 14, 13)
+
+
+def test_partner_given_a_waiting_ticket_starts_its_ola_paused(sla_world):
+    contract = sla_world.partner_p.contracts.get()
+    contract.resolve_within_seconds = 6 * 3600
+    contract.save()
+    ticket = open_ticket(sla_world, utc(2026, 12, 7, 7))
+    transition(sla_world, ticket, "waiting_client", utc(2026, 12, 7, 8))
+    # Assigned while the ticket waits for the client: the partner's clock must not run.
+    with time_machine.travel(utc(2026, 12, 7, 9), tick=False):
+        services.ticket_assign(
+            actor=sla_world.actor("dispatcher"),
+            ticket_id=ticket.pk,
+            partner_id=sla_world.partner_p.pk,
+        )
+    ola = clock(ticket, "resolution", "ola")
+    assert (ola.state, ola.consumed_seconds, ola.due_at) == ("paused", 0, None)
+    # When the client answers, it runs with its whole target ahead.
+    transition(sla_world, ticket, "assigned", utc(2026, 12, 7, 10))
+    assert clock(ticket, "resolution", "ola").state == "running"
