@@ -8,7 +8,11 @@
 - ``beat-loop``: the in-process beat, started by ``demo``/``run`` when there is no broker.
 
 Reads ``DATABASE_URL`` (unset: embedded PostgreSQL under ``var/pgdata``),
-``CELERY_BROKER_URL`` (set: real Celery worker and beat) and ``PORT`` (default 8000).
+``CELERY_BROKER_URL`` (set: real Celery worker and beat), ``PORT`` (default 8000) and
+``SERVICEDESK_VAR_DIR`` (default ``var`` in the checkout; a relative path is taken from the
+checkout): where the runner keeps the embedded database (``pgdata``) and Celery beat's
+schedule file, so a test can run a throw-away demo beside the developer's. Django's
+``STATIC_ROOT`` and ``MEDIA_ROOT`` are separate settings and do not follow it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from servicedesk.runner.supervisor import Child, Interrupted, StopRequested, Sup
 
 logger = logging.getLogger("servicedesk.runner")
 
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = BASE_DIR / (os.environ.get("SERVICEDESK_VAR_DIR") or "var")
 PGDATA = VAR_DIR / "pgdata"
 BEAT_SCHEDULE_FILE = VAR_DIR / "celerybeat-schedule"
 PYTHON = sys.executable
