@@ -33,6 +33,9 @@ class BusinessCalendar(TimeStampedModel):
         default=False,
         help_text=_("Public holidays, decree transfers and shortened pre-holiday days."),
     )
+    # Bumped by every edit; part of the cache key of the built calendar (a timestamp is not
+    # enough: two edits can share one).
+    revision = models.PositiveIntegerField(default=1, editable=False)
     holiday_region = models.CharField(
         _("regional holidays of"),
         max_length=8,

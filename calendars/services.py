@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calendars import business_time as bt
+from calendars.choices import ExceptionKind
 from calendars.models import BusinessCalendar, CalendarException, WorkingInterval
 from calendars.production_calendar import REGIONAL_SUBDIVISIONS, production_calendar_days
-from servicedesk.exceptions import ValidationFailed
+from servicedesk.actors import Actor
+from servicedesk.choices import Role
+from servicedesk.exceptions import NotFound, PermissionDenied, ValidationFailed
 from servicedesk.timezones import is_valid_time_zone
 
 # The production calendar is known for these years (the holidays package's decrees).
@@ -52,8 +58,7 @@ def calendar_working_time(
 
     Cached per (calendar, last change, zone, region): building one reads two small tables.
     """
-    stamp = calendar.updated_at.isoformat() if calendar.updated_at else ""
-    return _working_time(calendar.pk, stamp, zone, holiday_region)
+    return _working_time(calendar.pk, calendar.revision, zone, holiday_region)
 
 
 def calendar_invalidate() -> None:
@@ -61,7 +66,9 @@ def calendar_invalidate() -> None:
 
 
 @lru_cache(maxsize=512)
-def _working_time(calendar_id: int, stamp: str, zone: str, holiday_region: str) -> bt.WorkingTime:
+def _working_time(
+    calendar_id: int, revision: int, zone: str, holiday_region: str
+) -> bt.WorkingTime:
     calendar = BusinessCalendar.objects.get(pk=calendar_id)
     if calendar.always_open:
         return bt.calendar_24x7(zone)
@@ -158,6 +165,14 @@ def _shortened(
     return result
 
 
+def calendar_touch(calendar: BusinessCalendar) -> None:
+    """Mark an edit: a new revision, so every process rebuilds the calendar's working time."""
+    BusinessCalendar.objects.filter(pk=calendar.pk).update(
+        revision=F("revision") + 1, updated_at=timezone.now()
+    )
+    calendar.refresh_from_db(fields=["revision", "updated_at"])
+
+
 @transaction.atomic
 def calendar_set_week(
     *,
@@ -169,6 +184,11 @@ def calendar_set_week(
 
     Returns the calendar; the SLA engine then moves the running clocks that count in it.
     """
+    if calendar.always_open:
+        raise ValidationFailed(
+            _("A 24×7 calendar has no weekly hours."),
+            fields={"intervals": [_("A 24×7 calendar has no weekly hours.")]},
+        )
     for weekday, opens, closes in intervals:
         if not 0 <= weekday <= 6:
             raise ValidationFailed(_("Weekday must be 0 (Monday) to 6 (Sunday)."))
@@ -188,7 +208,7 @@ def calendar_set_week(
         )
         for weekday, opens, closes in intervals
     )
-    calendar.save(update_fields=["updated_at"])
+    calendar_touch(calendar)
     return calendar
 
 
@@ -240,3 +260,157 @@ def calendar_presets_ensure() -> dict[str, BusinessCalendar]:
             )
         result[code] = calendar
     return result
+
+
+# =========================================================================================
+# Calendar management: create, rename, dated exceptions (the calendars API and admin).
+# A change of hours is followed by ``sla.services.clocks_follow_calendar_edit``; the
+# orchestration that also writes the tickets' timelines lives in ``tickets.sla_admin``.
+# =========================================================================================
+
+_REGION_CODE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+def calendar_admin_check(actor: Actor | None) -> None:
+    """Calendars decide every deadline: only provider administrators change them.
+
+    ``None`` is a trusted interface without a request actor (the admin site, a command).
+    """
+    if actor is not None and actor.role != Role.PROVIDER_ADMIN:
+        raise PermissionDenied(_("Only provider administrators change calendars."))
+
+
+def calendar_week_check(intervals: list[tuple[int, time, time]]) -> None:
+    """Refuse a weekday outside 0..6 or an empty interval, naming the ``intervals`` field."""
+    for weekday, opens, closes in intervals:
+        if not 0 <= weekday <= 6:
+            raise ValidationFailed(
+                _("Weekday must be 0 (Monday) to 6 (Sunday)."),
+                fields={"intervals": [_("Weekday must be 0 (Monday) to 6 (Sunday).")]},
+            )
+        if opens == closes and opens != time(0):
+            message = _("An interval must not be empty (%(at)s–%(at)s).") % {
+                "at": opens.strftime("%H:%M")
+            }
+            raise ValidationFailed(message, fields={"intervals": [message]})
+
+
+@transaction.atomic
+def calendar_create(
+    *,
+    actor: Actor | None,
+    code: str,
+    name: str,
+    time_zone: str = "",
+    always_open: bool = False,
+    production_calendar: bool = False,
+    holiday_region: str = "",
+    intervals: list[tuple[int, time, time]] | None = None,
+) -> BusinessCalendar:
+    """Create a calendar with its weekly hours (in force from the beginning of time).
+
+    Its zone, 24×7 flag, production calendar and holiday region are fixed from then on:
+    changing them would silently recount time clocks have already consumed, so a different
+    kind of calendar is a new calendar.
+    """
+    calendar_admin_check(actor)
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("A name is required.")]
+    if BusinessCalendar.objects.filter(code=code).exists():
+        errors["code"] = [_("A calendar with code “%(code)s” exists.") % {"code": code}]
+    if time_zone and not is_valid_time_zone(time_zone):
+        errors["time_zone"] = [
+            _("“%(zone)s” is not an IANA time zone (e.g. Europe/Moscow).") % {"zone": time_zone}
+        ]
+    if holiday_region and not _REGION_CODE.match(holiday_region):
+        errors["holiday_region"] = [_("An ISO 3166-2 code such as RU-TA, or empty.")]
+    week = list(intervals or [])
+    if always_open and week:
+        errors["intervals"] = [_("A 24×7 calendar has no weekly hours.")]
+    if errors:
+        raise ValidationFailed(_("The calendar is not valid."), fields=errors)
+    calendar_week_check(week)
+    calendar = BusinessCalendar.objects.create(
+        code=code,
+        name=name,
+        time_zone=time_zone,
+        always_open=always_open,
+        production_calendar=production_calendar,
+        holiday_region=holiday_region,
+    )
+    WorkingInterval.objects.bulk_create(
+        WorkingInterval(calendar=calendar, weekday=d, opens=o, closes=c) for d, o, c in week
+    )
+    return calendar
+
+
+@transaction.atomic
+def calendar_rename(*, actor: Actor | None, calendar_id: int, name: str) -> BusinessCalendar:
+    """Change a calendar's display name; nothing is recounted."""
+    calendar_admin_check(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            _("A name is required."), fields={"name": [_("A name is required.")]}
+        )
+    calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar_id)
+    calendar.name = name
+    calendar.save(update_fields=["name", "updated_at"])
+    calendar_touch(calendar)
+    return calendar
+
+
+@transaction.atomic
+def calendar_exception_add(
+    *,
+    calendar: BusinessCalendar,
+    day: date,
+    kind: str,
+    opens: time | None = None,
+    closes: time | None = None,
+    note: str = "",
+) -> CalendarException:
+    """Make ``day`` a day off, or give it working hours of its own (several rows allowed).
+
+    Returns the row; the caller then moves the running clocks that count in the calendar.
+    A date in the past is allowed on purpose: it is how a wrong calendar is corrected before
+    the affected tickets are recomputed.
+    """
+    errors: dict[str, list[str]] = {}
+    BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    same_day = CalendarException.objects.filter(calendar=calendar, day=day)
+    if kind == ExceptionKind.DAY_OFF:
+        if opens is not None or closes is not None:
+            errors["opens"] = [_("A day off has no hours.")]
+        if same_day.exists():
+            errors["day"] = [_("%(day)s already has an exception; remove it first.") % {"day": day}]
+    elif kind == ExceptionKind.WORKING:
+        if opens is None or closes is None:
+            errors["opens"] = [_("Working hours need an opening and a closing time.")]
+        elif opens == closes and opens != time(0):
+            errors["closes"] = [_("An interval must not be empty.")]
+        if same_day.filter(kind=ExceptionKind.DAY_OFF).exists():
+            errors["day"] = [_("%(day)s is a day off; remove that first.") % {"day": day}]
+    else:
+        errors["kind"] = [_("Unknown kind: %(kind)s.") % {"kind": kind}]
+    if errors:
+        raise ValidationFailed(_("The calendar exception is not valid."), fields=errors)
+    row = CalendarException.objects.create(
+        calendar=calendar, day=day, kind=kind, opens=opens, closes=closes, note=note
+    )
+    calendar_touch(calendar)
+    return row
+
+
+@transaction.atomic
+def calendar_exception_remove(*, calendar: BusinessCalendar, exception_id: int) -> date:
+    """Delete one dated exception of ``calendar``; returns its date."""
+    BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+    row = CalendarException.objects.filter(calendar=calendar, pk=exception_id).first()
+    if row is None:
+        raise NotFound(_("Calendar exception not found."))
+    row.delete()
+    calendar_touch(calendar)
+    return row.day

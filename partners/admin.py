@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
+from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Certification, Competency, Coverage, Partner, PartnerContract
+from servicedesk.exceptions import ValidationFailed
+from sla.services import validate_ola_against_sla
 
 
 def _duration(seconds: int | None) -> str:
@@ -35,8 +40,32 @@ class CertificationInline(admin.TabularInline):
     autocomplete_fields = ("competency",)
 
 
+class PartnerContractForm(forms.ModelForm):
+    """Refuses an OLA looser than the client SLA it underpins (``validate_ola_against_sla``),
+    with the service's message on the offending field, before anything is saved."""
+
+    class Meta:
+        model = PartnerContract
+        exclude: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        candidate = copy.copy(self.instance)
+        for name in ("arrive_within_seconds", "resolve_within_seconds", "is_active"):
+            if name in cleaned:
+                setattr(candidate, name, cleaned[name])
+        try:
+            validate_ola_against_sla(candidate)
+        except ValidationFailed as exc:
+            for name, messages in (exc.fields or {None: [exc.message]}).items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
 class PartnerContractInline(admin.StackedInline):
     model = PartnerContract
+    form = PartnerContractForm
     extra = 0
 
 
@@ -76,6 +105,7 @@ class CoverageAdmin(admin.ModelAdmin):
 
 @admin.register(PartnerContract)
 class PartnerContractAdmin(admin.ModelAdmin):
+    form = PartnerContractForm
     list_display = (
         "number",
         "partner",

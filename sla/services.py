@@ -7,12 +7,14 @@ here, only then, by the pure business-time functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,9 +29,18 @@ from calendars.services import (
 )
 from clients.models import ClientContract, Store
 from partners.models import PartnerContract
-from servicedesk.exceptions import ValidationFailed
+from servicedesk.actors import Actor
+from servicedesk.choices import Role
+from servicedesk.exceptions import NotFound, PermissionDenied, ValidationFailed
 from sla.choices import Agreement, ClockState, Metric, ThresholdKind
-from sla.models import ACTIVE_STATES, ClockThreshold, SlaClock, SlaPause, SlaPolicy
+from sla.models import (
+    ACTIVE_STATES,
+    ClockThreshold,
+    SlaClock,
+    SlaPause,
+    SlaPolicy,
+    default_pause_statuses,
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +85,12 @@ class TicketTerms:
 # --- policy lookup -------------------------------------------------------------------------
 
 
-def policy_for(*, client_id: int, priority: str, category: str, on: datetime) -> SlaPolicy | None:
-    """The policy of the client's contract in force ``on``: category-specific first."""
-    day = on.date()
+def policy_for(
+    *, client_id: int, priority: str, category: str, on: datetime, time_zone: str = "UTC"
+) -> SlaPolicy | None:
+    """The policy of the client's contract in force ``on`` — on the store's own calendar
+    day, ``time_zone`` — category-specific first."""
+    day = on.astimezone(ZoneInfo(time_zone)).date()
     contract = (
         ClientContract.objects.filter(client_id=client_id, is_active=True, starts_on__lte=day)
         .exclude(ends_on__lt=day)
@@ -90,6 +104,10 @@ def policy_for(*, client_id: int, priority: str, category: str, on: datetime) ->
     ).select_related("calendar")
     by_category = {p.category: p for p in candidates}
     return by_category.get(category) or by_category.get("")
+
+
+def _store_zone(store_id: int) -> str:
+    return Store.objects.values_list("time_zone", flat=True).get(pk=store_id)
 
 
 def _store_context(store: Store) -> CalendarContext:
@@ -173,28 +191,37 @@ def _change(clock: SlaClock, kind: str, at: datetime, **data: Any) -> ClockChang
     )
 
 
-def _thresholds_now(clock: SlaClock, now: datetime, reason: str) -> list[ClockChange]:
-    """Record, once per cycle, a warning or breach the clock has already reached at ``now``.
+def _thresholds_now(
+    clock: SlaClock, now: datetime, reason: str, *, elapsed: bool = False
+) -> list[ClockChange]:
+    """Record, once per cycle, a warning or breach the clock has reached by ``now``.
 
-    Used when a change (recompute, resume) moves a deadline into the past; the sweep does
-    the same for time simply passing.
+    With ``elapsed``, time simply passed and the sweep has not run yet: the threshold is
+    dated at its own instant, as the sweep would have dated it. Otherwise a change (recompute,
+    resume, calendar edit) moved a deadline into the past, and the threshold is dated at the
+    change and attributed to ``reason``. A warning is reached at ``warn_at``; a breach only
+    after ``due_at``, since a clock stopped exactly at its due is met.
     """
     changes: list[ClockChange] = []
-    for kind, reached_at, attr in (
+    for kind, deadline, attr in (
         (ThresholdKind.WARNING, clock.warn_at, "warned_at"),
         (ThresholdKind.BREACH, clock.due_at, "breached_at"),
     ):
-        if reached_at is None or reached_at > now or getattr(clock, attr) is not None:
+        if deadline is None or getattr(clock, attr) is not None:
             continue
+        reached = deadline < now if kind == ThresholdKind.BREACH else deadline <= now
+        if not reached:
+            continue
+        at = deadline if elapsed else now
         _, created = ClockThreshold.objects.get_or_create(
             clock=clock,
             kind=kind,
             cycle=clock.cycle,
-            defaults={"reached_at": now, "recorded_at": now},
+            defaults={"reached_at": at, "recorded_at": now},
         )
-        setattr(clock, attr, now)
+        setattr(clock, attr, at)
         if created:
-            changes.append(_change(clock, str(kind), now, reason=reason))
+            changes.append(_change(clock, str(kind), at, reason=reason))
     _set_next_check(clock)
     return changes
 
@@ -270,7 +297,11 @@ def _sla_targets(policy: SlaPolicy, needs_visit: bool) -> list[tuple[str, int]]:
 def sla_clocks_start(*, terms: TicketTerms, at: datetime) -> list[ClockChange]:
     """Start the client SLA clocks of a new ticket (none when its contract has no policy)."""
     policy = policy_for(
-        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+        client_id=terms.client_id,
+        priority=terms.priority,
+        category=terms.category,
+        on=at,
+        time_zone=_store_zone(terms.store_id),
     )
     if policy is None:
         return []
@@ -304,7 +335,11 @@ def ola_clocks_start(
     store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
     context = _store_context(store)
     sla_policy = policy_for(
-        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+        client_id=terms.client_id,
+        priority=terms.priority,
+        category=terms.category,
+        on=at,
+        time_zone=_store_zone(terms.store_id),
     )
     calendar = contract.ola_calendar or (sla_policy.calendar if sla_policy else None)
     if calendar is None:
@@ -363,6 +398,7 @@ def clocks_pause(*, ticket_id: int, status: str, at: datetime) -> list[ClockChan
         SlaPause.objects.create(ticket_id=ticket_id, started_at=at, status=status)
     changes = []
     for clock in _active_clocks(ticket_id, state=ClockState.RUNNING):
+        changes += _thresholds_now(clock, at, reason="elapsed", elapsed=True)
         working = clock_working_time(clock)
         clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
         clock.running_since = None
@@ -408,6 +444,7 @@ def clocks_stop(
     changes = []
     for clock in _active_clocks(ticket_id, **filters):
         if clock.state == ClockState.RUNNING:
+            changes += _thresholds_now(clock, at, reason="elapsed", elapsed=True)
             working = clock_working_time(clock)
             clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
         met = clock.breached_at is None and clock.consumed_seconds <= clock.target_seconds
@@ -433,9 +470,13 @@ def clocks_cancel(
         filters["agreement"] = agreement
     if partner_id is not None:
         filters["partner_id"] = partner_id
+    if not filters:  # the whole ticket stops counting: its open pause ends too
+        SlaPause.objects.filter(ticket_id=ticket_id, ended_at__isnull=True).update(ended_at=at)
     changes = []
     for clock in _active_clocks(ticket_id, **filters):
         if clock.state == ClockState.RUNNING:
+            # A partner late by now is late even if the sweep has not noticed yet.
+            changes += _thresholds_now(clock, at, reason="elapsed", elapsed=True)
             working = clock_working_time(clock)
             clock.consumed_seconds += bt.working_seconds_between(working, clock.running_since, at)
         clock.state = ClockState.BREACHED if clock.breached_at else ClockState.CANCELLED
@@ -451,7 +492,11 @@ def sla_clocks_restart(*, terms: TicketTerms, at: datetime) -> list[ClockChange]
     """Reopen: the resolution clock starts a new cycle; response and arrival stay as they were."""
     changes = clocks_cancel(ticket_id=terms.ticket_id, at=at, agreement=Agreement.SLA)
     policy = policy_for(
-        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+        client_id=terms.client_id,
+        priority=terms.priority,
+        category=terms.category,
+        on=at,
+        time_zone=_store_zone(terms.store_id),
     )
     if policy is None:
         return changes
@@ -486,7 +531,11 @@ def sla_clocks_recompute(*, terms: TicketTerms, at: datetime, reason: str) -> li
     with the new targets and the pauses already recorded. A deadline that is now in the past
     is a breach at once, recorded once and attributed to ``reason``."""
     policy = policy_for(
-        client_id=terms.client_id, priority=terms.priority, category=terms.category, on=at
+        client_id=terms.client_id,
+        priority=terms.priority,
+        category=terms.category,
+        on=at,
+        time_zone=_store_zone(terms.store_id),
     )
     if policy is None:
         return []
@@ -540,7 +589,7 @@ _SWEEP_SQL = """
 WITH picked AS (
     SELECT id,
            (warned_at IS NULL AND warn_at <= %(now)s) AS new_warning,
-           (breached_at IS NULL AND due_at <= %(now)s) AS new_breach
+           (breached_at IS NULL AND due_at < %(now)s) AS new_breach
     FROM sla_slaclock
     WHERE next_check_at IS NOT NULL AND next_check_at <= %(now)s
     ORDER BY next_check_at
@@ -552,7 +601,7 @@ marked AS (
         warned_at = CASE WHEN p.new_warning THEN c.warn_at ELSE c.warned_at END,
         breached_at = CASE WHEN p.new_breach THEN c.due_at ELSE c.breached_at END,
         next_check_at = CASE
-            WHEN c.due_at <= %(now)s OR c.breached_at IS NOT NULL THEN NULL
+            WHEN p.new_breach OR c.breached_at IS NOT NULL THEN NULL
             ELSE c.due_at END
     FROM picked AS p
     WHERE c.id = p.id
@@ -617,7 +666,11 @@ def validate_ola_against_sla(contract: PartnerContract) -> None:
         ("arrive_within_seconds", "arrival_seconds", _("arrival")),
         ("resolve_within_seconds", "resolution_seconds", _("resolution")),
     ]
-    policies = SlaPolicy.objects.filter(contract__is_active=True)
+    today = timezone.localdate()
+    # Targets are compared as seconds; calendars may differ (documented limitation).
+    policies = SlaPolicy.objects.filter(contract__is_active=True).exclude(
+        contract__ends_on__lt=today
+    )
     errors: dict[str, list[str]] = {}
     for ola_field, sla_field, label in checks:
         ola = getattr(contract, ola_field)
@@ -683,3 +736,359 @@ def clocks_follow_calendar_edit(
             changes += _thresholds_now(clock, now, reason="calendar_edit")
             _save(clock)
         last_id = clocks[-1].pk
+
+
+# =========================================================================================
+# Policy management, the reverse OLA check and the deadline preview
+# (the SLA API and admin call these; added with the calendars/policies management work).
+# =========================================================================================
+
+_POLICY_FIELDS = (
+    "contract_id",
+    "priority",
+    "category",
+    "response_seconds",
+    "arrival_seconds",
+    "resolution_seconds",
+    "calendar_id",
+    "warning_threshold",
+    "pause_statuses",
+)
+# The seconds a year-long target needs are far below this; anything above is a typo.
+MAX_TARGET_SECONDS = 10 * 366 * 24 * 3600
+
+
+def _require_provider_admin(actor: Actor | None) -> None:
+    """Policies are the provider's commercial terms: only its administrators change them."""
+    if actor is None or actor.role != Role.PROVIDER_ADMIN:
+        raise PermissionDenied(_("Only provider administrators manage SLA policies."))
+
+
+def sla_policy_validate(policy: SlaPolicy, *, allowed_statuses: Collection[str]) -> None:
+    """Refuse a policy that would count wrongly, with a message per field.
+
+    Guarantees when it returns: targets are positive whole seconds, the warning threshold
+    lies strictly between 0 and 1, the pause statuses are known ticket statuses (the caller
+    passes them: ticket statuses live on a higher floor) and include ``waiting_client``, the
+    contract and calendar exist, no other policy has the same contract × priority ×
+    category, and no partner's OLA underpinning the policy is looser than it.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name in ("response_seconds", "resolution_seconds", "arrival_seconds"):
+        value = getattr(policy, name)
+        if value is None:
+            if name != "arrival_seconds":
+                add(name, _("A target is required."))
+        elif not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            add(name, _("A target must be a positive number of seconds."))
+        elif value > MAX_TARGET_SECONDS:
+            add(name, _("A target must not exceed ten years."))
+    threshold = policy.warning_threshold
+    if threshold is None or not Decimal(0) < Decimal(str(threshold)) < Decimal(1):
+        add("warning_threshold", _("The warning threshold must lie between 0 and 1, e.g. 0.75."))
+    statuses = list(policy.pause_statuses or [])
+    unknown = sorted(set(statuses) - set(allowed_statuses))
+    if unknown:
+        add(
+            "pause_statuses",
+            _("Unknown ticket statuses: %(statuses)s.") % {"statuses": ", ".join(unknown)},
+        )
+    if "waiting_client" not in statuses:
+        add("pause_statuses", _("The clock must pause at least while waiting for the client."))
+    if len(set(statuses)) != len(statuses):
+        add("pause_statuses", _("A status is listed twice."))
+    if not ClientContract.objects.filter(pk=policy.contract_id).exists():
+        add("contract", _("Unknown client contract: %(id)s.") % {"id": policy.contract_id})
+    if not BusinessCalendar.objects.filter(pk=policy.calendar_id).exists():
+        add("calendar", _("Unknown calendar: %(id)s.") % {"id": policy.calendar_id})
+    clash = SlaPolicy.objects.filter(
+        contract_id=policy.contract_id, priority=policy.priority, category=policy.category
+    ).exclude(pk=policy.pk)
+    if policy.contract_id and clash.exists():
+        add("category", _policy_clash_message(policy))
+    if not errors:
+        errors.update(_olas_looser_than(policy))
+    if errors:
+        raise ValidationFailed(_("The SLA policy is not valid."), fields=errors)
+
+
+def _policy_clash_message(policy: SlaPolicy) -> str:
+    return _("This contract already has a policy for %(priority)s and %(category)s.") % {
+        "priority": str(policy.priority).upper(),
+        "category": policy.category or _("every other category"),
+    }
+
+
+def _olas_looser_than(policy: SlaPolicy) -> dict[str, list[str]]:
+    """The reverse of ``validate_ola_against_sla``: a client target below a partner's OLA
+    for the same metric would be promised on a partner contract that allows more time."""
+    checks = [
+        ("arrival_seconds", "arrive_within_seconds", _("arrival")),
+        ("resolution_seconds", "resolve_within_seconds", _("resolution")),
+    ]
+    contracts = PartnerContract.objects.filter(is_active=True)
+    errors: dict[str, list[str]] = {}
+    for sla_field, ola_field, label in checks:
+        target = getattr(policy, sla_field)
+        if target is None:
+            continue
+        loosest = (
+            contracts.filter(**{f"{ola_field}__gt": target})
+            .order_by(f"-{ola_field}")
+            .values_list(ola_field, "partner__name", "number")
+            .first()
+        )
+        if loosest:
+            errors[sla_field] = [
+                _(
+                    "This %(metric)s target (%(sla)s s) is tighter than the OLA that underpins "
+                    "it: partner %(partner)s (contract %(number)s) has %(ola)s s. Tighten the "
+                    "partner contract first."
+                )
+                % {
+                    "metric": label,
+                    "sla": target,
+                    "partner": loosest[1],
+                    "number": loosest[2],
+                    "ola": loosest[0],
+                }
+            ]
+    return errors
+
+
+def _policy_save(policy: SlaPolicy) -> SlaPolicy:
+    """Insert or update; a concurrent duplicate is a field error, never a 500."""
+    try:
+        with transaction.atomic():
+            policy.save()
+    except IntegrityError as exc:
+        if "sla_policy_unique" in str(exc):
+            raise ValidationFailed(
+                _("The SLA policy is not valid."),
+                fields={"category": [_policy_clash_message(policy)]},
+            ) from None
+        raise
+    return policy
+
+
+@transaction.atomic
+def sla_policy_create(
+    *,
+    actor: Actor | None,
+    contract_id: int,
+    priority: str,
+    response_seconds: int,
+    resolution_seconds: int,
+    calendar_id: int,
+    allowed_statuses: Collection[str],
+    category: str = "",
+    arrival_seconds: int | None = None,
+    warning_threshold: Decimal = Decimal("0.75"),
+    pause_statuses: list[str] | None = None,
+) -> SlaPolicy:
+    """Create a policy after ``sla_policy_validate``; provider admins only.
+
+    Clocks already running keep the targets they started with; new tickets and
+    reclassifications use the new policy.
+    """
+    _require_provider_admin(actor)
+    policy = SlaPolicy(
+        contract_id=contract_id,
+        priority=priority,
+        category=category,
+        response_seconds=response_seconds,
+        arrival_seconds=arrival_seconds,
+        resolution_seconds=resolution_seconds,
+        calendar_id=calendar_id,
+        warning_threshold=warning_threshold,
+        pause_statuses=list(pause_statuses or default_pause_statuses()),
+    )
+    sla_policy_validate(policy, allowed_statuses=allowed_statuses)
+    return _policy_save(policy)
+
+
+@transaction.atomic
+def sla_policy_update(
+    *,
+    actor: Actor | None,
+    policy_id: int,
+    allowed_statuses: Collection[str],
+    **changes: Any,
+) -> SlaPolicy:
+    """Change some of a policy's fields (``contract_id``, ``priority``, … as in create)."""
+    _require_provider_admin(actor)
+    policy = SlaPolicy.objects.select_for_update().filter(pk=policy_id).first()
+    if policy is None:
+        raise NotFound(_("SLA policy not found."))
+    unknown = set(changes) - set(_POLICY_FIELDS)
+    if unknown:  # pragma: no cover - a programming error in an interface
+        raise TypeError(f"sla_policy_update got unknown fields: {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    sla_policy_validate(policy, allowed_statuses=allowed_statuses)
+    return _policy_save(policy)
+
+
+@transaction.atomic
+def sla_policy_delete(*, actor: Actor | None, policy_id: int) -> None:
+    """Delete a policy; clocks that counted under it keep their targets (policy set null)."""
+    _require_provider_admin(actor)
+    deleted, _rows = SlaPolicy.objects.filter(pk=policy_id).delete()
+    if not deleted:
+        raise NotFound(_("SLA policy not found."))
+
+
+@dataclass(frozen=True)
+class DeadlinePreview:
+    """When one target falls due and warns, counted exactly as a real clock counts it."""
+
+    metric: str
+    target_seconds: int
+    warning_seconds: int
+    due_at: datetime
+    warn_at: datetime
+    calendar: BusinessCalendar
+    access_calendar: BusinessCalendar | None
+
+
+@dataclass(frozen=True)
+class StorePreview:
+    """Question (a): "when will you be there?" for a store, priority and category."""
+
+    store: Store
+    policy: SlaPolicy
+    start: datetime
+    time_zone: str
+    targets: list[DeadlinePreview]
+
+
+def _no_working_time(exc: Exception, field_name: str) -> ValidationFailed:
+    """A target that can never be used up is the caller's calendar choice: a 400 naming it."""
+    reason = exc.message if isinstance(exc, ValidationFailed) else str(exc)
+    message = _("The target can never be reached on this calendar: %(reason)s") % {"reason": reason}
+    return ValidationFailed(message, code="no_working_time", fields={field_name: [message]})
+
+
+def sla_preview_for_store(
+    *, store: Store, priority: str, category: str, start: datetime
+) -> StorePreview:
+    """Each target's due and warning instants had a ticket been opened at ``start``.
+
+    Uses the very functions a new ticket's clocks use (policy lookup, zone resolution,
+    calendar, the store's access window for arrival, ``_schedule``), on unsaved clocks, so
+    the preview cannot drift from what the engine will do. Arrival is included whenever the
+    policy has an arrival target (a ticket that needs a visit).
+    """
+    policy = policy_for(
+        client_id=store.client_id,
+        priority=priority,
+        category=category,
+        on=start,
+        time_zone=store.time_zone,
+    )
+    if policy is None:
+        message = _("The client has no SLA policy for %(priority)s on %(day)s.") % {
+            "priority": priority.upper(),
+            "day": start.date().isoformat(),
+        }
+        raise ValidationFailed(message, code="no_policy", fields={"priority": [message]})
+    context = _store_context(store)
+    targets = []
+    for metric, target in _sla_targets(policy, needs_visit=True):
+        clock = SlaClock(
+            agreement=Agreement.SLA,
+            metric=metric,
+            policy=policy,
+            calendar=policy.calendar,
+            access_calendar=store.access_calendar if metric == Metric.ARRIVAL else None,
+            time_zone=calendar_zone(policy.calendar, context),
+            holiday_region=calendar_holiday_region(policy.calendar, context),
+            target_seconds=target,
+            warning_threshold=policy.warning_threshold,
+            state=ClockState.RUNNING,
+            started_at=start,
+            running_since=start,
+        )
+        try:
+            _schedule(clock, clock_working_time(clock), start)
+        except (bt.NoWorkingTime, ValidationFailed) as exc:
+            if isinstance(exc, ValidationFailed) and exc.code != "no_working_time":
+                raise
+            raise _no_working_time(exc, "store") from None
+        assert clock.due_at is not None and clock.warn_at is not None
+        targets.append(
+            DeadlinePreview(
+                metric=metric,
+                target_seconds=target,
+                warning_seconds=_warn_seconds(clock),
+                due_at=clock.due_at,
+                warn_at=clock.warn_at,
+                calendar=policy.calendar,
+                access_calendar=clock.access_calendar,
+            )
+        )
+    return StorePreview(
+        store=store,
+        policy=policy,
+        start=start,
+        time_zone=calendar_zone(policy.calendar, context),
+        targets=targets,
+    )
+
+
+@dataclass(frozen=True)
+class CalculatorPreview:
+    """Question (b): the business-time calculator on one calendar."""
+
+    calendar: BusinessCalendar
+    time_zone: str
+    start: datetime
+    target_seconds: int
+    warning_seconds: int
+    due_at: datetime
+    warn_at: datetime
+
+
+def sla_preview_calculator(
+    *,
+    calendar: BusinessCalendar,
+    start: datetime,
+    target_seconds: int,
+    pauses: list[tuple[datetime, datetime | None]] | None = None,
+    time_zone: str = "",
+    store: Store | None = None,
+    threshold: Decimal = Decimal("0.75"),
+) -> CalculatorPreview:
+    """Due and warning instants of ``target_seconds`` counted from ``start`` on ``calendar``
+    minus ``pauses``, as a recomputed clock counts them (``add_working_time`` from the start
+    with the pauses). A calendar in "the store's own" zone needs a ``store`` or a
+    ``time_zone``; a calendar with its own zone ignores both for counting."""
+    if calendar.uses_store_zone and store is None and not time_zone:
+        message = _(
+            "Calendar “%(name)s” counts in the store's own time zone: give a store or a time_zone."
+        ) % {"name": calendar.name}
+        raise ValidationFailed(message, fields={"time_zone": [message]})
+    context = _store_context(store) if store else CalendarContext(time_zone=time_zone)
+    zone = calendar_zone(calendar, context)
+    working = calendar_working_time(
+        calendar, zone=zone, holiday_region=calendar_holiday_region(calendar, context)
+    )
+    warn_seconds = bt.warning_seconds(target_seconds, threshold)
+    try:
+        due = bt.add_working_time(working, start, target_seconds, pauses or ())
+        warn = bt.add_working_time(working, start, warn_seconds, pauses or ())
+    except bt.NoWorkingTime as exc:
+        raise _no_working_time(exc, "target_seconds") from None
+    return CalculatorPreview(
+        calendar=calendar,
+        time_zone=zone,
+        start=start,
+        target_seconds=target_seconds,
+        warning_seconds=warn_seconds,
+        due_at=due,
+        warn_at=warn,
+    )

@@ -164,6 +164,7 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "tickets.choices.Category",
         "PartnerKindEnum": "partners.choices.PartnerKind",
         "EquipmentKindEnum": "clients.choices.EquipmentKind",
+        "CalendarExceptionKindEnum": "calendars.choices.ExceptionKind",
     },
     # validatorUrl None: Swagger UI would otherwise send the schema URL to swagger.io.
     "SWAGGER_UI_SETTINGS": {

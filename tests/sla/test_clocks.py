@@ -381,8 +381,10 @@ def test_sweep_records_warning_then_breach_once_each(sla_world):
     first = escalation.sla_sweep(now=utc(2026, 12, 7, 7, 22, 30))
     again = escalation.sla_sweep(now=utc(2026, 12, 7, 7, 22, 30))
     assert (first.warnings, first.breaches, again.warnings, again.breaches) == (1, 0, 0, 0)
-    # At 07:30Z the breach, once.
-    assert escalation.sla_sweep(now=utc(2026, 12, 7, 7, 30)).breaches == 1
+    # At 07:30Z exactly the response is still on time (a reply now would meet it); a second
+    # later it is breached, once, dated at its due.
+    assert escalation.sla_sweep(now=utc(2026, 12, 7, 7, 30)).breaches == 0
+    assert escalation.sla_sweep(now=utc(2026, 12, 7, 7, 30, 1)).breaches == 1
     assert escalation.sla_sweep(now=utc(2026, 12, 7, 7, 31)).breaches == 0
     response.refresh_from_db()
     assert (response.warned_at, response.breached_at, response.next_check_at) == (
@@ -405,7 +407,7 @@ def test_sweep_escalation_notifies_each_dispatcher_once(
 
     ticket = open_ticket(sla_world, utc(2026, 12, 7, 7))
     with django_capture_on_commit_callbacks(execute=True):
-        escalation.sla_sweep(now=utc(2026, 12, 7, 7, 30))
+        escalation.sla_sweep(now=utc(2026, 12, 7, 7, 31))
     # The warning and the breach of the response, for the one dispatcher of the world
     notes = Notification.objects.filter(ticket_id=ticket.pk)
     assert sorted(notes.values_list("kind", flat=True)) == ["sla_breach", "sla_warning"]
@@ -473,3 +475,39 @@ def test_partner_given_a_waiting_ticket_starts_its_ola_paused(sla_world):
     # When the client answers, it runs with its whole target ahead.
     transition(sla_world, ticket, "assigned", utc(2026, 12, 7, 10))
     assert clock(ticket, "resolution", "ola").state == "running"
+
+
+def test_a_late_stop_records_the_breach_the_sweep_had_not_seen_yet(sla_world):
+    # Response due 07:30Z; no sweep ran. The reply comes at 07:40Z.
+    ticket = open_ticket(sla_world, utc(2026, 12, 7, 7))
+    with time_machine.travel(utc(2026, 12, 7, 7, 40), tick=False):
+        services.ticket_comment(actor=sla_world.actor("dispatcher"), ticket_id=ticket.pk, body="x")
+    response = clock(ticket, "response")
+    # Then the warning and the breach are recorded at their own instants, then "missed".
+    assert (response.state, response.warned_at, response.breached_at) == (
+        "breached",
+        utc(2026, 12, 7, 7, 22, 30),
+        utc(2026, 12, 7, 7, 30),
+    )
+    changes = list(
+        TicketEvent.objects.filter(ticket=ticket, kind="sla", data__metric="response")
+        .order_by("created_at", "id")
+        .values_list("data__change", flat=True)
+    )
+    assert changes == ["started", "warning", "breach", "missed"]
+    # And a sweep afterwards finds nothing more to record.
+    assert escalation.sla_sweep(now=utc(2026, 12, 7, 7, 41)).breaches == 0
+
+
+def test_cancelling_a_waiting_ticket_ends_its_pause(sla_world):
+    from sla.models import SlaPause
+
+    ticket = open_ticket(sla_world, utc(2026, 12, 7, 7))
+    # Paused at 08:00Z, after the response was due (07:30Z): the pause records that breach.
+    transition(sla_world, ticket, "waiting_client", utc(2026, 12, 7, 8))
+    transition(sla_world, ticket, "cancelled", utc(2026, 12, 7, 9))
+    assert SlaPause.objects.get(ticket=ticket).ended_at == utc(2026, 12, 7, 9)
+    assert (clock(ticket, "response").state, clock(ticket, "resolution").state) == (
+        "breached",
+        "cancelled",
+    )

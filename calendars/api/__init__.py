@@ -1,0 +1,1 @@
+"""REST API for business calendars: weekly hours, dated exceptions."""

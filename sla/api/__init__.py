@@ -1,0 +1,1 @@
+"""REST API for SLA policies, the deadline preview and the clock correction tool."""
