@@ -1,4 +1,9 @@
-"""One FilterSet per list, shared by the API and the HTML pages."""
+"""One FilterSet per list, shared by the API and the HTML pages.
+
+The SLA filters (``breached``, ``at_risk``) and the HTML list's "due soonest" order read the
+client SLA clocks through correlated subqueries, so a page of tickets stays one query
+however many clocks each ticket has.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import BooleanWidget
 
+from sla.choices import Agreement, ClockState
+from sla.models import ACTIVE_STATES, SlaClock
 from tickets.choices import Category, Priority, TicketKind, TicketStatus
 from tickets.models import Ticket
 
@@ -17,6 +25,66 @@ class IdFilter(django_filters.NumberFilter):
     """An integer id (NumberFilter would accept and document a decimal)."""
 
     field_class = forms.IntegerField
+
+
+class CheckboxBooleanWidget(BooleanWidget):
+    """``true``/``false`` as the API documents them, and ``on``: what an HTML checkbox sends."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if isinstance(value, str) and value.lower() == "on":
+            return True
+        return super().value_from_datadict(data, files, name)
+
+
+def _sla_clocks() -> QuerySet[SlaClock]:
+    """The client SLA clocks of the ticket in the outer query."""
+    return SlaClock.objects.filter(ticket_id=OuterRef("pk"), agreement=Agreement.SLA)
+
+
+def sla_breached_q() -> Q:
+    """Tickets with a client SLA clock whose breach is recorded (running, paused or stopped)."""
+    breached = _sla_clocks().filter(Q(breached_at__isnull=False) | Q(state=ClockState.BREACHED))
+    return Q(Exists(breached))
+
+
+def sla_at_risk_q() -> Q:
+    """Tickets with a live client SLA clock past its warning point and not yet breached."""
+    warned = _sla_clocks().filter(
+        state__in=ACTIVE_STATES, warned_at__isnull=False, breached_at__isnull=True
+    )
+    return Q(Exists(warned))
+
+
+def with_sla_due(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate what the list's "due" column shows, from the nearest running SLA clock:
+    ``sla_due_at`` (its due), ``sla_due_warned_at`` (its warning, if reached),
+    ``sla_paused`` (clocks stopped by a pause) and ``sla_breached``. Subqueries in the same
+    SELECT: no query per row."""
+    nearest = (
+        _sla_clocks().filter(state=ClockState.RUNNING, due_at__isnull=False).order_by("due_at")
+    )
+    paused = _sla_clocks().filter(state=ClockState.PAUSED)
+    return queryset.annotate(
+        sla_due_at=Subquery(nearest.values("due_at")[:1]),
+        sla_due_warned_at=Subquery(nearest.values("warned_at")[:1]),
+        sla_paused=Exists(paused),
+        sla_breached=sla_breached_q(),
+    )
+
+
+# The HTML list's sort orders (the API's keyset paginator has its own ``ordering``).
+LIST_ORDERINGS = {
+    "": ("-created_at", "-id"),
+    "due": (F("sla_due_at").asc(nulls_last=True), "-created_at", "-id"),
+}
+
+
+def order_ticket_list(queryset: QuerySet[Ticket], ordering: str | None) -> QuerySet[Ticket]:
+    """``with_sla_due`` rows in one of ``LIST_ORDERINGS`` ("due": soonest running SLA due
+    first, tickets without one last); an unknown value keeps the default order."""
+    fields = LIST_ORDERINGS.get(ordering or "", LIST_ORDERINGS[""])
+    return with_sla_due(queryset).order_by(*fields)
 
 
 _REFERENCE = re.compile(r"^(?P<code>[A-Za-z]{2,5})-?(?P<number>\d{1,9})$")
@@ -32,7 +100,19 @@ class TicketFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="store__region__code", label=_("Region code"))
     partner = IdFilter(field_name="partner_id")
     needs_visit = django_filters.BooleanFilter()
-    is_open = django_filters.BooleanFilter(method="filter_is_open", label=_("Open"))
+    is_open = django_filters.BooleanFilter(
+        method="filter_is_open", label=_("Open"), widget=CheckboxBooleanWidget
+    )
+    breached = django_filters.BooleanFilter(
+        method="filter_breached",
+        label=_("A client SLA clock is breached"),
+        widget=CheckboxBooleanWidget,
+    )
+    at_risk = django_filters.BooleanFilter(
+        method="filter_at_risk",
+        label=_("A client SLA clock passed its warning point and is not breached"),
+        widget=CheckboxBooleanWidget,
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     external_id = django_filters.CharFilter()
@@ -52,6 +132,16 @@ class TicketFilterSet(django_filters.FilterSet):
             if value
             else queryset.exclude(status__in=OPEN_STATUSES)
         )
+
+    def filter_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(sla_breached_q() if value else ~sla_breached_q())
+
+    def filter_at_risk(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(sla_at_risk_q() if value else ~sla_at_risk_q())
 
     def filter_search(self, queryset, name, value: str):
         value = value.strip()

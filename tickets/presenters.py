@@ -7,16 +7,25 @@ never offered for a move the service would refuse.
 
 from __future__ import annotations
 
+import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from calendars import business_time as bt
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.models import User
+from servicedesk.templatetags.sd import duration, local_time
+from servicedesk.timezones import is_valid_time_zone
+from sla.choices import Agreement, ClockState, Metric
+from sla.models import SlaClock
+from sla.services import clock_working_time
 from tickets import selectors
 from tickets.choices import EventKind, Priority, TicketStatus
 from tickets.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES, ROLE_MOVES
@@ -210,12 +219,66 @@ def _event_title(event: TicketEvent, ticket: Ticket) -> tuple[str, str]:
         return (_("Internal note") if event.is_internal else _("Comment")), ""
     if kind == EventKind.ATTACHED:
         return _("File attached: %(name)s") % {"name": data.get("name", "")}, ""
+    if kind == EventKind.SLA and data.get("metric") in Metric.values:
+        return _clock_event_title(data, ticket.store.time_zone)
     if kind == EventKind.VISIT_UPDATED and data.get("step") in _VISIT_STEPS:
         return str(_VISIT_STEPS[data["step"]]), data.get("note", "")
     label = _label(EventKind, kind)
     if data.get("partner"):
         return f"{label}: {data['partner']}", data.get("reason", "") or data.get("note", "")
     return label, data.get("note", "")
+
+
+_CLOCK_CHANGES = {
+    "started": gettext_lazy("clock started"),
+    "paused": gettext_lazy("paused"),
+    "resumed": gettext_lazy("resumed"),
+    "recomputed": gettext_lazy("recalculated"),
+    "restarted": gettext_lazy("restarted"),
+    "warning": gettext_lazy("at risk: the warning point has passed"),
+    "breach": gettext_lazy("breached: the due time has passed"),
+    "met": gettext_lazy("met"),
+    "missed": gettext_lazy("missed"),
+    "cancelled": gettext_lazy("stopped"),
+}
+_CLOCK_REASONS = {
+    "priority_changed": gettext_lazy("the priority changed"),
+    "category_changed": gettext_lazy("the category changed"),
+    "priority_category_changed": gettext_lazy("the priority and category changed"),
+    "store_changed": gettext_lazy("the store changed"),
+    "calendar_edit": gettext_lazy("the working hours changed"),
+    "resumed": gettext_lazy("the clock resumed after its due time"),
+}
+
+
+def _clock_event_title(data: dict[str, Any], zone: str) -> tuple[str, str]:
+    """ "Response, client SLA: met" and what goes with it (the due, the overdue time…)."""
+    change = data.get("change", "")
+    title = _("%(metric)s (%(agreement)s): %(change)s") % {
+        "metric": _label(Metric, data.get("metric")),
+        "agreement": _label(Agreement, data.get("agreement")),
+        "change": _CLOCK_CHANGES.get(change, change),
+    }
+    details = []
+    if data.get("reason"):
+        reason = data["reason"]
+        details.append(_("Why: %(reason)s") % {"reason": _CLOCK_REASONS.get(reason, reason)})
+    if change == "missed" and data.get("overdue_seconds"):
+        details.append(_("Late by %(time)s") % {"time": duration(data["overdue_seconds"])})
+    elif change == "paused" and "consumed_seconds" in data:
+        details.append(_("Used so far: %(time)s") % {"time": duration(data["consumed_seconds"])})
+    elif change in ("started", "resumed", "recomputed", "restarted") and data.get("due_at"):
+        due = _parse_instant(data["due_at"])
+        if due is not None:
+            details.append(_("Due %(at)s") % {"at": local_time(due, zone)})
+    return title, " · ".join(details)
+
+
+def _parse_instant(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def timeline(actor: Actor, ticket: Ticket) -> list[TimelineEntry]:
@@ -245,3 +308,255 @@ def timeline(actor: Actor, ticket: Ticket) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+# --- SLA clocks ------------------------------------------------------------------------------
+
+# How far ahead to look for the next opening or closing of a clock's calendar.
+_CHANGE_HORIZON = timedelta(days=8)
+_METRIC_ORDER = {m: i for i, m in enumerate(Metric.values)}
+
+_CLOCK_STATES = {
+    "running": gettext_lazy("Running"),
+    "at_risk": gettext_lazy("At risk"),
+    "overdue": gettext_lazy("Overdue"),
+    "paused": gettext_lazy("Paused"),
+    "met": gettext_lazy("Met"),
+    "breached": gettext_lazy("Breached"),
+    "cancelled": pgettext_lazy("SLA clock", "Cancelled"),
+}
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """A clock read at ``now``, in working seconds of its own calendar.
+
+    ``consumed`` adds the working time since ``running_since`` to what the clock banked;
+    ``remaining`` and ``overdue`` are what is left of the target and how far past it
+    (one of them is 0). ``counting`` says the calendar is open at ``now`` and the clock
+    runs; ``next_change`` is when that flips next (a closing while counting, an opening
+    while not), so a countdown knows when to stop or start without a calendar of its own.
+    """
+
+    clock: SlaClock
+    consumed_seconds: int
+    remaining_seconds: int
+    overdue_seconds: int
+    counting: bool = False
+    next_change: datetime | None = None
+
+
+def clock_reading(clock: SlaClock, now: datetime) -> ClockReading:
+    """Read ``clock`` at ``now`` with the SLA engine's own calendar and arithmetic.
+
+    Only running clocks need their calendar (built once per calendar version and cached by
+    ``calendars.services``); paused and stopped ones are read from the row as they are.
+    """
+    consumed = clock.consumed_seconds
+    counting = False
+    next_change = None
+    if clock.state == ClockState.RUNNING and clock.running_since is not None:
+        working = clock_working_time(clock)
+        consumed += bt.working_seconds_between(working, clock.running_since, now)
+        counting = bt.is_working(working, now)
+        next_change = _next_change(working, now, counting)
+    left = clock.target_seconds - consumed
+    return ClockReading(
+        clock=clock,
+        consumed_seconds=consumed,
+        remaining_seconds=max(left, 0),
+        overdue_seconds=max(-left, 0),
+        counting=counting,
+        next_change=next_change,
+    )
+
+
+def _next_change(working: bt.WorkingTime, now: datetime, counting: bool) -> datetime | None:
+    """The closing of the interval ``now`` is in, or the next opening; None beyond a week."""
+    horizon = now + _CHANGE_HORIZON
+    first = next(iter(working.working_intervals(now, horizon)), None)
+    if first is None:
+        return None
+    start, end = first
+    if not counting:
+        return start
+    return end if end < horizon else None
+
+
+def clock_readings(clocks: list[SlaClock], now: datetime) -> list[ClockReading]:
+    """Read a ticket's clocks (from ``selectors.ticket_clocks``), calendars loaded in bulk."""
+    running = [c for c in clocks if c.state == ClockState.RUNNING]
+    # No query when the selector already joined them in; else one per relation, not per clock.
+    prefetch_related_objects(running, "calendar")
+    prefetch_related_objects([c for c in running if c.access_calendar_id], "access_calendar")
+    return [clock_reading(clock, now) for clock in clocks]
+
+
+def clock_state(reading: ClockReading, now: datetime) -> str:
+    """What a person should read off the clock: a key of ``_CLOCK_STATES``.
+
+    A running clock past its due is "overdue" (whether or not the sweep has recorded the
+    breach yet); one past its warning point is "at risk". A stopped clock keeps its
+    stored outcome: met, breached (it stopped past its target) or cancelled.
+    """
+    clock = reading.clock
+    if clock.state == ClockState.RUNNING:
+        due_passed = clock.due_at is not None and clock.due_at <= now
+        if due_passed or reading.overdue_seconds or clock.breached_at is not None:
+            return "overdue"
+        warned = clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now)
+        return "at_risk" if warned else "running"
+    return str(clock.state) if clock.state in _CLOCK_STATES else "cancelled"
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """One line of the ticket's SLA panel."""
+
+    reading: ClockReading
+    state: str
+    metric_label: str
+    agreement_label: str
+    partner_name: str
+    show_viewer_time: bool
+
+    @property
+    def clock(self) -> SlaClock:
+        return self.reading.clock
+
+    @property
+    def state_label(self) -> str:
+        return str(_CLOCK_STATES[self.state])
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in ("running", "at_risk", "overdue")
+
+    @property
+    def breach_recorded(self) -> bool:
+        """A paused clock can carry a breach from before the pause: say so next to it."""
+        return self.clock.breached_at is not None and self.state == "paused"
+
+
+@dataclass(frozen=True)
+class ClockGroup:
+    """The clocks of one agreement: the client SLA, or one partner's OLA."""
+
+    title: str
+    rows: list[ClockRow]
+
+
+@dataclass(frozen=True)
+class ClockPanel:
+    """The ticket page's SLA panel: rows, the zones its times are shown in, and ``now``."""
+
+    rows: list[ClockRow]
+    now: datetime
+    zone: str
+    viewer_zone: str
+
+    @property
+    def live(self) -> bool:
+        """Whether anything on the panel still moves (then the page refreshes it)."""
+        return any(row.is_live for row in self.rows)
+
+    @property
+    def groups(self) -> list[ClockGroup]:
+        """Rows by agreement, in panel order: "Client SLA", "Partner OLA · <partner>"."""
+        groups: list[ClockGroup] = []
+        for row in self.rows:
+            title = row.agreement_label
+            if row.partner_name:
+                title = f"{title} · {row.partner_name}"
+            if not groups or groups[-1].title != title:
+                groups.append(ClockGroup(title=title, rows=[]))
+            groups[-1].rows.append(row)
+        return groups
+
+
+def _offset(instant: datetime, zone: str) -> timedelta | None:
+    return instant.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset()
+
+
+def clock_panel(actor: Actor, ticket: Ticket, *, now: datetime, viewer_zone: str) -> ClockPanel:
+    """The clocks ``actor`` may see on ``ticket`` (``selectors.ticket_clocks`` scopes them),
+    read at ``now``; times are the store's, with the viewer's own where its offset differs.
+
+    Flat in the number of clocks: one query for the clocks, one for their calendars
+    unless the selector joined them in, and the calendar rules only the first time a
+    calendar version is read in this process.
+    """
+    zone = ticket.store.time_zone
+    viewer_zone = viewer_zone if viewer_zone and is_valid_time_zone(viewer_zone) else zone
+    clocks = selectors.ticket_clocks(actor=actor, ticket=ticket)
+    clocks.sort(
+        key=lambda c: (
+            c.agreement != Agreement.SLA,
+            c.partner.name if c.partner else "",
+            c.partner_id or 0,
+            _METRIC_ORDER.get(c.metric, 99),
+            -c.cycle,
+            c.pk,
+        )
+    )
+    rows = []
+    for reading in clock_readings(clocks, now):
+        clock = reading.clock
+        metric = _label(Metric, clock.metric)
+        if clock.cycle > 1:
+            metric = _("%(metric)s, cycle %(cycle)s") % {"metric": metric, "cycle": clock.cycle}
+        # The instant the row shows: the due while running, the stop once stopped.
+        shown_at = clock.due_at if clock.state == ClockState.RUNNING else clock.stopped_at
+        rows.append(
+            ClockRow(
+                reading=reading,
+                state=clock_state(reading, now),
+                metric_label=metric,
+                agreement_label=_label(Agreement, clock.agreement),
+                partner_name=clock.partner.name if clock.partner and actor.is_provider else "",
+                show_viewer_time=bool(
+                    shown_at and _offset(shown_at, viewer_zone) != _offset(shown_at, zone)
+                ),
+            )
+        )
+    return ClockPanel(rows=rows, now=now, zone=zone, viewer_zone=viewer_zone)
+
+
+# --- the list's "due" column ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueCell:
+    """The list's "due" cell: the nearest running client SLA due and how it stands."""
+
+    due_at: datetime | None
+    state: str  # running | at_risk | overdue | paused | "" (nothing running)
+    breached: bool
+
+    @property
+    def state_label(self) -> str:
+        return str(_CLOCK_STATES[self.state]) if self.state else ""
+
+
+def due_cell(ticket: Ticket, now: datetime) -> DueCell:
+    """From the ``filtersets.with_sla_due`` annotations of one list row."""
+    due_at = getattr(ticket, "sla_due_at", None)
+    breached = bool(getattr(ticket, "sla_breached", False))
+    if due_at is not None:
+        if due_at <= now:
+            state = "overdue"
+        elif getattr(ticket, "sla_due_warned_at", None) is not None:
+            state = "at_risk"
+        else:
+            state = "running"
+        return DueCell(due_at=due_at, state=state, breached=breached and state != "overdue")
+    state = "paused" if getattr(ticket, "sla_paused", False) else ""
+    return DueCell(due_at=None, state=state, breached=breached)
+
+
+def list_rows(tickets: Iterable[Ticket], now: datetime) -> list[Ticket]:
+    """The page's tickets, each with its ``sla_due`` cell (no query: annotations only)."""
+    rows = list(tickets)
+    for ticket in rows:
+        ticket.sla_due = due_cell(ticket, now)  # type: ignore[attr-defined]
+    return rows

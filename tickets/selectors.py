@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from servicedesk.actors import Actor
@@ -72,10 +72,16 @@ def ticket_visits(*, actor: Actor | None, ticket: Ticket) -> QuerySet[Visit]:
 
 
 def ticket_clocks(*, actor: Actor | None, ticket: Ticket) -> list[SlaClock]:
-    """The ticket's SLA clocks; a partner's OLA clocks only for the provider and that partner."""
-    qs = SlaClock.objects.filter(ticket=ticket).select_related("partner")
+    """The ticket's clocks: the client SLA for everyone who sees the ticket (partners work to
+    it too); a partner's OLA clocks only for the provider and that partner."""
+    qs = SlaClock.objects.filter(ticket=ticket).select_related(
+        "partner", "calendar", "access_calendar"
+    )
     if actor is None or actor.is_client:
         qs = qs.filter(agreement=Agreement.SLA)
     elif actor.is_partner:
-        qs = qs.filter(agreement=Agreement.OLA, partner_id=actor.organisation_id)
+        qs = qs.filter(
+            Q(agreement=Agreement.SLA)
+            | Q(agreement=Agreement.OLA, partner_id=actor.organisation_id)
+        )
     return list(qs.order_by("agreement", "partner_id", "cycle", "metric", "pk"))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/new/equipment/", views.equipment_options, name="equipment_options"),
     path("tickets/people/", views.people_options, name="people_options"),
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:ticket_id>/clocks/", views.ticket_clocks, name="ticket_clocks"),
     path("tickets/<int:ticket_id>/comments/", views.ticket_comment, name="ticket_comment"),
     path("tickets/<int:ticket_id>/status/", views.ticket_transition, name="ticket_transition"),
     path("tickets/<int:ticket_id>/assign/", views.ticket_assign, name="ticket_assign"),

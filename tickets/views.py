@@ -8,6 +8,7 @@ redirect (or the page with its errors), so the page works with and without JavaS
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -16,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import selectors as client_selectors
@@ -23,7 +25,7 @@ from partners import selectors as partner_selectors
 from servicedesk.actors import Actor
 from servicedesk.exceptions import ApplicationError, NotFound, PermissionDenied
 from servicedesk.views import actor_required, is_htmx
-from tickets import presenters, selectors, services
+from tickets import filtersets, presenters, selectors, services
 from tickets.choices import TicketStatus
 from tickets.constants import OPEN_STATUSES
 from tickets.downloads import attachment_response
@@ -59,6 +61,19 @@ def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
     return response
 
 
+class TicketListForm(TicketFilterForm):
+    """The list's filter bar with the SLA filters and the sort order (HTML list only: the
+    API's keyset paginator owns ``ordering`` there)."""
+
+    breached = forms.BooleanField(label=gettext_lazy("SLA breached"), required=False)
+    at_risk = forms.BooleanField(label=gettext_lazy("SLA at risk"), required=False)
+    ordering = forms.ChoiceField(
+        label=gettext_lazy("Sort"),
+        required=False,
+        choices=[("", gettext_lazy("Newest first")), ("due", gettext_lazy("Due soonest"))],
+    )
+
+
 # --- home and list ---------------------------------------------------------------------------
 
 
@@ -81,12 +96,15 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
 @actor_required
 @require_GET
 def ticket_list(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Tickets the actor may see, filtered by ``TicketFilterSet`` from the URL, 50 a page."""
+    """Tickets the actor may see, filtered by ``TicketFilterSet`` from the URL, 50 a page,
+    newest first or by the nearest running SLA due (``?ordering=due``)."""
     tickets = selectors.ticket_list(actor=actor, filters=request.GET)
+    tickets = filtersets.order_ticket_list(tickets, request.GET.get("ordering"))
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "filter_form": TicketFilterForm(request.GET or None),
+        "rows": presenters.list_rows(page.object_list, timezone.now()),
+        "filter_form": TicketListForm(request.GET or None),
         "kept": [(k, v) for k in TicketFilterForm.KEPT for v in request.GET.getlist(k)],
         "filtered": any(k != "page" and v for k, v in request.GET.items()),
     }
@@ -204,9 +222,13 @@ def _render_ticket(
     attachment_form: AttachmentForm | None = None,
 ) -> HttpResponse:
     """The ticket page, or just its main fragment for htmx."""
+    now = timezone.now()
     context = {
         "ticket": ticket,
-        "now": timezone.now(),
+        "now": now,
+        "clocks": presenters.clock_panel(
+            actor, ticket, now=now, viewer_zone=request.user.time_zone
+        ),
         "timeline": presenters.timeline(actor, ticket),
         "attachments": selectors.ticket_attachments(actor=actor, ticket=ticket),
         "actions": presenters.status_actions(actor, ticket),
@@ -259,6 +281,22 @@ def _refused(
 def ticket_detail(request: HttpRequest, actor: Actor, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(actor=actor, ticket_id=ticket_id)
     return _render_ticket(request, actor, ticket)
+
+
+@actor_required
+@require_GET
+def ticket_clocks(request: HttpRequest, actor: Actor, ticket_id: int) -> HttpResponse:
+    """The ticket's SLA panel alone: the page refreshes it every minute (htmx), so opening
+    and closing hours show without the browser knowing any calendar."""
+    ticket = selectors.ticket_get(actor=actor, ticket_id=ticket_id)
+    panel = presenters.clock_panel(
+        actor, ticket, now=timezone.now(), viewer_zone=request.user.time_zone
+    )
+    response = render(
+        request, "tickets/partials/ticket_clocks.html", {"ticket": ticket, "clocks": panel}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @actor_required

@@ -38,6 +38,16 @@ def local_time(value: datetime | None, zone: str | None = None) -> str:
 
 
 @register.filter
+def local_short(value: datetime | None, zone: str | None = None) -> str:
+    """``29.11 14:05 (UTC+3)``: ``local_time`` without the year, for narrow table cells."""
+    if not value:
+        return ""
+    zone = _zone(zone)
+    local = value.astimezone(zoneinfo.ZoneInfo(zone))
+    return f"{local:%d.%m %H:%M} ({utc_offset_label(value, zone)})"
+
+
+@register.filter
 def local_clock(value: datetime | None, zone: str | None = None) -> str:
     """``14:05 (UTC+3)``: just the wall-clock time in ``zone``."""
     if not value:
@@ -63,6 +73,39 @@ def iso(value: datetime | None) -> str:
 def status_badge(value: str, label: str) -> str:
     """A status as text in a coloured pill; the colour only repeats what the text says."""
     return format_html('<span class="badge badge--status-{}">{}</span>', value, label)
+
+
+@register.simple_tag
+def clock_badge(state: str, label: str) -> str:
+    """An SLA clock's state as a pill with its word (running, at risk, overdue, paused…)."""
+    return format_html('<span class="badge badge--clock badge--clock-{}">{}</span>', state, label)
+
+
+@register.filter
+def countdown(seconds: int | None) -> str:
+    """``3:07:05``: hours (any number), minutes and seconds, as the live countdown shows."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """A length of (working) time for people: ``4 h``, ``1 h 30 min``, ``45 min``, ``20 s``."""
+    if seconds is None:
+        return ""
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours and minutes:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)s h") % {"h": hours}
+    if minutes:
+        return _("%(m)s min") % {"m": minutes}
+    return _("%(s)s s") % {"s": secs}
 
 
 @register.simple_tag

@@ -7,6 +7,10 @@
  *  - A filter form marked data-drop-empty leaves empty fields out of the URL it pushes.
  *  - The user menu (a <details>) closes on Escape or a click elsewhere.
  *  - The new-ticket form gets a search box that narrows a long list of stores.
+ *  - SLA countdowns tick between the panel's refreshes. The server says how many working
+ *    seconds are left (or over), whether the calendar is open now and when that changes;
+ *    the script only moves the seconds while it is open and asks the server for a fresh
+ *    panel at a change or at zero. It knows no calendar and decides nothing.
  */
 (function () {
   "use strict";
@@ -117,5 +121,68 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initStoreSearch(document); });
+  function formatCountdown(total) {
+    var seconds = Math.max(0, Math.floor(total));
+    var hours = Math.floor(seconds / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
+    var rest = seconds % 60;
+    return hours + ":" + (minutes < 10 ? "0" : "") + minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  var countdowns = [];
+  var countdownTimer = null;
+
+  /* Collect the countdowns of every SLA panel on the page (again after each swap). */
+  function initCountdowns() {
+    countdowns = [];
+    document.querySelectorAll("[data-clock-panel]").forEach(function (panel) {
+      var serverNow = Date.parse(panel.getAttribute("data-now"));
+      var started = performance.now();
+      panel.querySelectorAll("[data-countdown]").forEach(function (el) {
+        var change = Date.parse(el.getAttribute("data-next-change") || "");
+        countdowns.push({
+          el: el,
+          panel: panel,
+          started: started,
+          seconds: parseInt(el.getAttribute("data-seconds"), 10) || 0,
+          down: el.getAttribute("data-direction") !== "up",
+          counting: el.getAttribute("data-counting") === "true",
+          // Seconds from the render until the calendar opens or closes (Infinity: not soon).
+          changeAfter: isNaN(change) || isNaN(serverNow) ? Infinity : (change - serverNow) / 1000,
+        });
+      });
+    });
+    if (countdowns.length && countdownTimer === null) {
+      countdownTimer = window.setInterval(tickCountdowns, 1000);
+    } else if (!countdowns.length && countdownTimer !== null) {
+      window.clearInterval(countdownTimer);
+      countdownTimer = null;
+    }
+  }
+
+  function tickCountdowns() {
+    var refresh = [];
+    countdowns.forEach(function (c) {
+      var elapsed = (performance.now() - c.started) / 1000;
+      var moved = c.counting ? Math.min(elapsed, c.changeAfter) : 0;
+      var value = c.down ? c.seconds - moved : c.seconds + moved;
+      var text = formatCountdown(value);
+      if (c.el.textContent !== text) c.el.textContent = text;
+      var reachedZero = c.counting && c.down && value <= 0;
+      if ((elapsed >= c.changeAfter || reachedZero) && refresh.indexOf(c.panel) === -1) {
+        refresh.push(c.panel);
+      }
+    });
+    refresh.forEach(function (panel) {
+      if (panel.dataset.refreshing) return;
+      panel.dataset.refreshing = "1";  // once; the fresh panel replaces this element
+      if (window.htmx) window.htmx.trigger(panel, "clocks-refresh");
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", initCountdowns);
+  document.addEventListener("DOMContentLoaded", function () {
+    initStoreSearch(document);
+    initCountdowns();
+  });
 })();

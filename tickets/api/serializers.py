@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,7 +18,9 @@ from rest_framework.reverse import reverse
 
 from clients.api.serializers import ClientRefSerializer, EquipmentRefSerializer, StoreRefSerializer
 from partners.api.serializers import PartnerRefSerializer
+from servicedesk.api.permissions import request_actor
 from servicedesk.api.serializers import UserRefSerializer
+from tickets import presenters, selectors
 from tickets.choices import Category, Priority, TicketKind, TicketStatus
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
 
@@ -70,6 +73,70 @@ class TicketSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_created_at_local(self, ticket: Ticket) -> str:
         return ticket.created_at.astimezone(zoneinfo.ZoneInfo(ticket.store.time_zone)).isoformat()
+
+
+class TicketClockSerializer(serializers.Serializer):
+    """One SLA clock read at the time of the request (``tickets.presenters.ClockReading``).
+
+    Seconds are working seconds of the clock's own calendar. ``state`` is the stored one;
+    a running clock with ``overdue_seconds > 0`` is past its due.
+    """
+
+    metric = serializers.CharField(source="clock.metric")
+    agreement = serializers.CharField(
+        source="clock.agreement", help_text=_("sla: the client's SLA; ola: a partner's OLA.")
+    )
+    partner = PartnerRefSerializer(source="clock.partner", allow_null=True)
+    state = serializers.CharField(
+        source="clock.state", help_text=_("running, paused, met, breached or cancelled.")
+    )
+    cycle = serializers.IntegerField(source="clock.cycle", help_text=_("Restarted on reopen."))
+    target_seconds = serializers.IntegerField(source="clock.target_seconds")
+    started_at = serializers.DateTimeField(source="clock.started_at")
+    due_at = serializers.DateTimeField(source="clock.due_at", allow_null=True)
+    due_at_local = serializers.SerializerMethodField(
+        help_text=_("due_at in the store's time zone, with its UTC offset.")
+    )
+    warn_at = serializers.DateTimeField(source="clock.warn_at", allow_null=True)
+    breached_at = serializers.DateTimeField(source="clock.breached_at", allow_null=True)
+    stopped_at = serializers.DateTimeField(source="clock.stopped_at", allow_null=True)
+    consumed_seconds = serializers.IntegerField(
+        help_text=_("Working seconds used so far (until the stop, for a stopped clock).")
+    )
+    remaining_seconds = serializers.IntegerField(
+        help_text=_("Working seconds left of the target (0 once past it).")
+    )
+    overdue_seconds = serializers.IntegerField(
+        help_text=_("Working seconds past the target (0 while within it).")
+    )
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_due_at_local(self, reading) -> str | None:
+        due = reading.clock.due_at
+        zone = self.context.get("store_time_zone")
+        if due is None or not zone:
+            return None
+        return due.astimezone(zoneinfo.ZoneInfo(zone)).isoformat()
+
+
+class TicketDetailSerializer(TicketSerializer):
+    """A ticket with its SLA clocks as the caller may see them: the client SLA for everyone
+    who sees the ticket, a partner's OLA only for the provider and that partner."""
+
+    clocks = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "clocks"]
+        read_only_fields = fields
+
+    @extend_schema_field(TicketClockSerializer(many=True))
+    def get_clocks(self, ticket: Ticket) -> list[dict]:
+        actor = request_actor(self.context["request"])
+        now = self.context.get("now") or timezone.now()
+        clocks = selectors.ticket_clocks(actor=actor, ticket=ticket)
+        readings = presenters.clock_readings(clocks, now)
+        context = {**self.context, "store_time_zone": ticket.store.time_zone}
+        return TicketClockSerializer(readings, many=True, context=context).data
 
 
 class AttachmentBriefSerializer(serializers.ModelSerializer):

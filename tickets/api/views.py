@@ -34,6 +34,7 @@ from tickets.api.serializers import (
     CommentSerializer,
     TicketAssignSerializer,
     TicketCreateSerializer,
+    TicketDetailSerializer,
     TicketEventSerializer,
     TicketPrioritySerializer,
     TicketSerializer,
@@ -55,7 +56,14 @@ class TicketViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Tickets the caller may see, newest first, with keyset cursor pagination."""
+    """Tickets the caller may see, newest first, with keyset cursor pagination.
+
+    The SLA filters (``breached``, ``at_risk``) are ``TicketFilterSet``'s, as on the HTML
+    list. "Due soonest" is not an API ordering: the keyset paginator positions on a
+    non-null model field and the id, while the nearest running due is a nullable
+    annotation; callers filter with ``breached``/``at_risk`` and read each ticket's
+    ``clocks`` instead.
+    """
 
     selector = selectors.ticket_list
     serializer_class = TicketSerializer
@@ -73,7 +81,10 @@ class TicketViewSet(
     }
 
     def get_serializer_class(self) -> type:
-        return self.input_serializers.get(getattr(self, "action", None), TicketSerializer)
+        action_name = getattr(self, "action", None)
+        if action_name == "retrieve":
+            return TicketDetailSerializer
+        return self.input_serializers.get(action_name, TicketSerializer)
 
     @extend_schema(
         summary="Open a ticket",
