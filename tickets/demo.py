@@ -10,7 +10,10 @@ already has tickets gets no more history.
 Writes go straight to the models in bulk rather than through ``tickets.services``: the
 history happened in the past (timestamps are set, not ``now()``), and going row by row
 through the services would take minutes. The rows follow the same rules the services keep:
-allowed transitions, one event per change, numbers in sequence per client.
+allowed transitions, one event per change, numbers in sequence per client. The SLA side
+(``tickets.demo_sla``) is the exception that proves the rule: client policies and partner
+OLAs are set up first, and each ticket's clocks come from replaying its timeline through the
+real SLA engine, so every due time, warning, breach and outcome is the engine's own.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from partners.models import Certification, Competency, Coverage, Partner, Partne
 from servicedesk.choices import OrganisationKind, Role
 from servicedesk.models import Membership, Organisation, User
 from tickets import demo_data as data
+from tickets import demo_sla
 from tickets.demo_history import HistoryCast, history_build, history_write
 from tickets.models import Ticket
 
@@ -59,6 +63,7 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    now: datetime | None = None  # the instant the data were made for
 
     def add(self, label: str, count: int) -> None:
         if count:
@@ -97,6 +102,7 @@ def seed_demo(*, stdout: TextIO | None = None, now: datetime | None = None) -> S
     """Create whatever part of the demo data is missing and report what was created."""
     started = time.monotonic()
     ctx = _Context(now=now or timezone.now(), report=SeedReport(), out=stdout)
+    ctx.report.now = ctx.now
     with transaction.atomic():
         _seed_reference(ctx)
         _seed_partners(ctx)
@@ -107,11 +113,17 @@ def seed_demo(*, stdout: TextIO | None = None, now: datetime | None = None) -> S
     if gaps:
         raise RuntimeError(f"Regions with fewer than two operational partners: {gaps}")
     with transaction.atomic():
+        _seed_sla_terms(ctx)
+    with transaction.atomic():
         _seed_users(ctx)
     cast = _history_cast(ctx)
+    replayed = False
     for spec in data.CHAINS:
         with transaction.atomic():
             _seed_history(ctx, spec, cast)
+            replayed |= _seed_clocks(ctx, spec)
+    if replayed:
+        _sweep_open_clocks(ctx)
     ctx.report.seconds = time.monotonic() - started
     return ctx.report
 
@@ -232,7 +244,7 @@ def _certifications(
 
 
 def _contract_terms(spec: data.PartnerSpec, partner: Partner, rng: random.Random) -> dict:
-    """Rates in RUB and OLA targets: accept in 15–30 min, arrive in 2–4 h, fix in 6–24 h."""
+    """Rates in RUB and OLA targets: accept in 15–30 min, arrive in 2–4 h, fix in 4–8 h."""
     fee = {"operational": (2500, 6000), "specialist": (15000, 40000), "strategic": (30000, 90000)}
     low, high = fee[spec.kind]
     return {
@@ -242,9 +254,9 @@ def _contract_terms(spec: data.PartnerSpec, partner: Partner, rng: random.Random
         "currency": "RUB",
         "visit_fee": Decimal(rng.randrange(low, high + 1, 100)),
         "hourly_rate": Decimal(rng.randrange(1200, 3001, 100)),
-        "accept_within_seconds": rng.choice((15, 20, 30)) * 60,
-        "arrive_within_seconds": rng.choice((2, 3, 4)) * 3600,
-        "resolve_within_seconds": rng.choice((6, 8, 12, 24)) * 3600,
+        "accept_within_seconds": rng.choice(data.OLA_ACCEPT_MINUTES) * 60,
+        "arrive_within_seconds": rng.choice(data.OLA_ARRIVE_HOURS) * 3600,
+        "resolve_within_seconds": rng.choice(data.OLA_RESOLVE_HOURS) * 3600,
         "penalty_percent_per_hour": Decimal(rng.choice((5, 10, 15))),
         "penalty_cap_percent": Decimal(rng.choice((50, 100))),
     }
@@ -276,7 +288,14 @@ def _seed_chain(ctx: _Context, spec: data.ChainSpec) -> None:
     client = Client.objects.filter(code=spec.code).first()
     if client is None:
         org = Organisation.objects.create(kind=OrganisationKind.CLIENT, name=spec.legal_name)
-        client = Client.objects.create(organisation=org, code=spec.code, name=spec.name)
+        client = Client.objects.create(
+            organisation=org,
+            code=spec.code,
+            name=spec.name,
+            # The grocery chain lets the platform offer field jobs on its own; the others
+            # keep a dispatcher in the loop.
+            auto_dispatch=spec.code == "GMT",
+        )
         ctx.report.add("clients", 1)
     ctx.clients[spec.code] = client
     _, created = ClientContract.objects.get_or_create(
@@ -530,3 +549,39 @@ def _seed_history(ctx: _Context, spec: data.ChainSpec, cast: HistoryCast) -> Non
     for label, count in counts.items():
         ctx.report.add(label, count)
     ctx.say(f"{spec.code}: {len(plans)} tickets.")
+
+
+# --- SLA ----------------------------------------------------------------------------------
+
+
+def _seed_sla_terms(ctx: _Context) -> None:
+    """Calendar presets, the chains' SLA policies, partners' own hours; OLAs checked."""
+    counts = demo_sla.sla_terms_ensure(clients=ctx.clients, partners=ctx.partners)
+    for label, count in counts.items():
+        ctx.report.add(label, count)
+
+
+def _seed_clocks(ctx: _Context, spec: data.ChainSpec) -> bool:
+    """The SLA clocks of the chain's tickets that have none, replayed through the engine;
+    ``True`` when some were."""
+    started = time.monotonic()
+    counts = demo_sla.history_clocks(client=ctx.clients[spec.code])
+    for label, count in counts.items():
+        ctx.report.add(label, count)
+    if counts:
+        ctx.say(f"{spec.code}: SLA clocks replayed in {time.monotonic() - started:.1f} s.")
+    return bool(counts)
+
+
+def _sweep_open_clocks(ctx: _Context) -> None:
+    """Warnings and breaches the open tickets have reached by now, then the outcomes."""
+    result = demo_sla.open_clocks_sweep(now=ctx.now)
+    ctx.report.add("clock thresholds", result.warnings + result.breaches)
+    ctx.report.add("SLA events", result.warnings + result.breaches)
+    for code, outcome in sorted(demo_sla.clock_outcomes().items()):
+        stopped = outcome["met"] + outcome["breached"]
+        share = outcome["met"] / stopped if stopped else 0.0
+        ctx.report.notes.append(
+            f"{code}: SLA clocks met {outcome['met']}, missed {outcome['breached']} "
+            f"({share:.0%} met), open {outcome['open']}."
+        )

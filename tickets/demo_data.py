@@ -607,6 +607,24 @@ PARTNERS: tuple[PartnerSpec, ...] = (
     ),
 )
 
+# Partner OLA targets, drawn per partner contract. They back the client SLAs up, so each must
+# be at least as tight as the tightest client target of its metric (sla.services.
+# validate_ola_against_sla, which seed_demo runs for every partner contract): arrival 4 h and
+# resolution 8 h, the grocery chain's P1 (tickets.demo_sla.POLICIES).
+OLA_ACCEPT_MINUTES: tuple[int, ...] = (15, 20, 30)
+OLA_ARRIVE_HOURS: tuple[int, ...] = (2, 3, 4)
+OLA_RESOLVE_HOURS: tuple[int, ...] = (4, 6, 8)
+
+# Partners whose OLA counts in their own working hours rather than in the client SLA's
+# calendar: slug -> (weekdays, opens hour, closes hour) in the zone of the partner's home
+# region, which all its regions share.
+OLA_HOURS: dict[str, tuple[tuple[int, ...], int, int]] = {
+    "moskass": ((0, 1, 2, 3, 4, 5), 8, 20),
+    "vorkass": ((0, 1, 2, 3, 4, 5), 8, 20),
+    "kuban": ((0, 1, 2, 3, 4, 5), 8, 20),
+    "beltech": ((0, 1, 2, 3, 4, 5), 9, 21),
+}
+
 MALE_FIRST = (
     "Алексей",
     "Андрей",
@@ -1022,6 +1040,12 @@ INTERNAL_NOTES = (
     "Партнёр предупредил о возможной задержке из-за пробок.",
     "Директор магазина просил звонить только на мобильный.",
     "Похоже на массовую проблему у провайдера в регионе, слежу за соседними магазинами.",
+)
+SECOND_LINE_NOTES = (
+    "Передали второй линии: нужен разбор логов кассового ПО.",
+    "Эскалировали производителю, ждём ответа его техподдержки.",
+    "Нужна прошивка от вендора, запрос отправлен.",
+    "Похоже на сбой у ОФД, открыли обращение к оператору.",
 )
 DECLINE_REASONS = (
     "Нет свободных инженеров в этом районе.",

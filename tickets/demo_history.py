@@ -35,6 +35,11 @@ HISTORY_DAYS = 90
 BATCH = 1000
 VISIT_SHARE = 0.3
 CANCEL_SHARE = 0.02
+# What makes SLAs slip: a slow first response, a remote fix that needs the second line or
+# the vendor, an engineer stuck in traffic.
+SLOW_RESPONSE_SHARE = 0.15
+SECOND_LINE_SHARE = 0.25
+LATE_ARRIVAL_SHARE = 0.2
 # Open tickets left for the live demo: status -> how long ago they were opened (minutes).
 LIVE_WINDOWS: dict[str, tuple[int, int]] = {
     S.NEW: (5, 180),
@@ -506,8 +511,13 @@ def _tell(plan: Plan, job: _Job, cast: HistoryCast, rng: random.Random, target: 
 
 
 def _first_response(story: _Story, job: _Job, *, visit: bool) -> None:
+    """Usually within minutes; in a rush hour or at a shift change the queue waits longer,
+    so some responses miss their SLA."""
     rng = story.rng
-    story.wait(1, 10 if job.urgent else 40)
+    if rng.random() < SLOW_RESPONSE_SHARE:
+        story.wait(10, 90) if job.urgent else story.wait(30, 480)
+    else:
+        story.wait(1, 10 if job.urgent else 40)
     body = rng.choice(data.FIRST_RESPONSES)
     if visit:
         body = f"{body} {rng.choice(data.VISIT_NEEDED)}"
@@ -528,6 +538,11 @@ def _remote(story: _Story, job: _Job) -> None:
         story.wait(20, 360)
         story.comment(job.client, rng.choice(data.ANSWERS))
         story.status(S.NEW, job.client)
+    if rng.random() < SECOND_LINE_SHARE:
+        # Handed to the second line or the vendor: hours to days, the usual SLA misses.
+        story.wait(2, 10)
+        story.comment(job.dispatcher, rng.choice(data.SECOND_LINE_NOTES), internal=True)
+        story.wait(6 * 60, 8 * 24 * 60)
     story.wait(10, 120 if job.urgent else 480)
     story.comment(job.dispatcher, job.problem.remote_fix)
     story.status(S.RESOLVED, job.dispatcher)
@@ -650,7 +665,7 @@ def _visit(story: _Story, job: _Job, visit: Visit) -> None:
     visit.en_route_at = story.t
     _visit_step(story, engineer, visit, "en_route")
     story.status(S.EN_ROUTE, engineer)
-    late = rng.randint(20, 150) if rng.random() < 0.15 else rng.randint(-20, 15)
+    late = rng.randint(20, 240) if rng.random() < LATE_ARRIVAL_SHARE else rng.randint(-20, 15)
     story.until(visit.eta + timedelta(minutes=late))
     visit.checked_in_at = story.t
     _check_in_position(rng, visit, job.site.store)
