@@ -13,7 +13,7 @@ RUNNER := $(PY) -m servicedesk.runner
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: help venv demo run test lint fmt migrate manage stop-db clean clean-all
+.PHONY: help venv demo run test bench lint fmt migrate manage stop-db clean clean-all
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ run: $(STAMP) ## like demo, without loading the demo data
 
 test: $(STAMP) ## the whole suite on PostgreSQL ($DATABASE_URL or the embedded one); PYTEST_ARGS=...
 	@$(RUNNER) test -- $(PYTEST_ARGS)
+
+bench: $(STAMP) ## SLA sweep benchmark at 1,000,000 clocks (bench/README.md)
+	@DJANGO_SETTINGS_MODULE=bench.settings $(RUNNER) manage bench_sweep $(ARGS)
 
 lint: $(STAMP) ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

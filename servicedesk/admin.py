@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.exceptions import ApplicationError
-from servicedesk.models import ApiToken, Membership, Organisation, User
+from servicedesk.models import (
+    ApiToken,
+    Membership,
+    Notification,
+    Organisation,
+    OutboxMessage,
+    User,
+)
 from servicedesk.services import api_token_revoke
 
 
@@ -121,3 +128,31 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 self.message_user(request, str(error), messages.ERROR)
                 return
         self.message_user(request, _("Tokens revoked."), messages.SUCCESS)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the platform itself: looked at here, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(_ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "kind", "title", "urgent", "read_at")
+    list_filter = ("kind", "urgent", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("title", "recipient__username", "dedupe_key")
+    list_select_related = ("recipient",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(_ReadOnlyAdmin):
+    list_display = ("created_at", "topic", "key", "attempts", "dispatched_at", "available_at")
+    list_filter = ("topic", ("dispatched_at", admin.EmptyFieldListFilter))
+    search_fields = ("key", "topic", "last_error")

@@ -20,10 +20,18 @@ _BACKOFF_CAP = timedelta(minutes=10)
 
 def outbox_put(*, topic: str, key: str, payload: dict[str, Any]) -> None:
     """Record work in the caller's transaction (once per ``key``) and relay it after commit."""
-    OutboxMessage.objects.bulk_create(
-        [OutboxMessage(topic=topic, key=key, payload=payload)], ignore_conflicts=True
-    )
-    transaction.on_commit(_relay_soon)
+    outbox_put_many([OutboxMessage(topic=topic, key=key, payload=payload)])
+
+
+def outbox_put_many(messages: list[OutboxMessage]) -> None:
+    """Record several messages in one statement (each once per key); relay after commit."""
+    if not messages:
+        return
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    # One relay per transaction is enough, however many messages it wrote.
+    pending = transaction.get_connection().run_on_commit
+    if not any(entry[1] is _relay_soon for entry in pending):
+        transaction.on_commit(_relay_soon)
 
 
 def _relay_soon() -> None:

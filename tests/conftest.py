@@ -142,3 +142,23 @@ def api_client_for(user: User) -> APIClient:
 @pytest.fixture
 def api_for():
     return api_client_for
+
+
+@pytest.fixture
+def redis_broker():
+    """A real Redis broker URL for tests that run Celery processes (``tests.celery_support``):
+    a database of ``REDIS_URL``'s server (default ``redis://127.0.0.1:6379/0``) claimed for
+    this test alone and emptied before and after it, so parallel test runs on one machine do
+    not take each other's tasks. Redis not answering is a failure, never a skip: CI always
+    starts it, so a skip could only hide a broken set-up."""
+    from tests.celery_support import redis_check, redis_test_broker
+
+    try:
+        redis_check()
+        problem = None
+    except RuntimeError as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    with redis_test_broker() as url:
+        yield url

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.models import ApiToken, User
+from servicedesk.models import ApiToken, Notification, OutboxMessage, User
+from sla.models import ClockThreshold, SlaClock
 from tests.factories import (
     CertificationFactory,
     ClientContractFactory,
@@ -27,11 +28,33 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
-from tickets.models import Attachment, Comment, Offer, Ticket, TicketEvent, Visit
+from tickets.models import (
+    Attachment,
+    Comment,
+    EscalationStep,
+    Offer,
+    Ticket,
+    TicketEvent,
+    Visit,
+)
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {Ticket, TicketEvent, Comment, Attachment, Offer, Visit, ApiToken}
+# Written by the platform itself; the admin only shows them.
+READ_ONLY = {
+    Ticket,
+    TicketEvent,
+    Comment,
+    Attachment,
+    Offer,
+    Visit,
+    ApiToken,
+    Notification,
+    OutboxMessage,
+    SlaClock,
+    ClockThreshold,
+    EscalationStep,
+}
 
 
 @pytest.fixture
