@@ -53,9 +53,11 @@ class Client(TimeStampedModel):
     name = models.CharField(_("name"), max_length=200)
     time_zone = TimeZoneField(_("default time zone"), default="Europe/Moscow")
     locale = models.CharField(_("locale"), max_length=8, default="ru")
+    # Opt-in: until the provider has set up partners and policies for a client, field
+    # jobs wait for a dispatcher.
     auto_dispatch = models.BooleanField(
         _("auto-dispatch field visits"),
-        default=True,
+        default=False,
         help_text=_("Offer field jobs to the best-ranked partner without a dispatcher."),
     )
     # Last ticket number issued; incremented with UPDATE … RETURNING under the row lock.

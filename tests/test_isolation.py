@@ -644,3 +644,24 @@ def test_store_staff_sees_only_its_listed_stores(matrix):
     assert set(store_list(actor=staff).values_list("code", flat=True)) == {"A1", "A2"}
     assert set(client_list(actor=staff)) == {w.client_a}
     assert not Client.objects.visible_to(staff).filter(pk=w.client_b.pk).exists()
+
+
+def test_a_partner_never_reads_timeline_entries_about_another_partner(world):
+    # Given ticket a1 taken from partner P and given to partner Q
+    from tickets.selectors import ticket_events
+
+    a1 = world.tickets["a1"]
+    ticket_services.ticket_assign(
+        actor=world.actor("dispatcher"), ticket_id=a1.pk, partner_id=world.partner_q.pk
+    )
+    # When partner Q reads the timeline
+    events = list(ticket_events(actor=world.actor("partner_manager_q"), ticket=a1))
+    # Then it sees its own assignment and nothing that names partner P
+    partner_ids = {e.data.get("partner_id") for e in events if "partner_id" in e.data}
+    assert partner_ids == {world.partner_q.pk}
+    # While the dispatcher sees both
+    staff = ticket_events(actor=world.actor("dispatcher"), ticket=a1)
+    assert {e.data.get("partner_id") for e in staff if "partner_id" in e.data} >= {
+        world.partner_p.pk,
+        world.partner_q.pk,
+    }

@@ -16,7 +16,16 @@ from django.http import HttpRequest
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Attachment, Comment, Offer, Ticket, TicketEvent, Visit
+from tickets.models import (
+    Attachment,
+    Comment,
+    EscalationPolicy,
+    EscalationStep,
+    Offer,
+    Ticket,
+    TicketEvent,
+    Visit,
+)
 
 REFERENCE = re.compile(r"^(?:(?P<code>[A-Za-z]{2,5})-)?0*(?P<number>\d{1,9})$")
 
@@ -254,3 +263,39 @@ class VisitAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = (*VisitInline.readonly_fields, "ticket", "created_at")
     fields = ("ticket", "created_at", *VisitInline.fields)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    """Which steps of the field escalation ladder a client contract runs automatically."""
+
+    list_display = (
+        "contract",
+        "reoffer_on_decline",
+        "reoffer_on_accept_timeout",
+        "alert_on_arrival_warning",
+        "reassign_on_arrival_breach",
+    )
+    list_select_related = ("contract__client",)
+    search_fields = ("contract__number", "contract__client__name")
+    autocomplete_fields = ("contract",)
+
+
+@admin.register(EscalationStep)
+class EscalationStepAdmin(admin.ModelAdmin):
+    """The effect keys of the ladder: each step taken once per ticket and threshold."""
+
+    list_display = ("created_at", "ticket", "step", "outcome", "threshold")
+    list_filter = ("step",)
+    search_fields = ("ticket__number", "step")
+    list_select_related = ("ticket__client",)
+    raw_id_fields = ("ticket", "threshold")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from servicedesk.choices import Role
 from tickets.choices import TicketStatus as S
 
@@ -54,3 +56,77 @@ ROLE_MOVES: dict[str, frozenset[tuple[str, str]]] = {
 
 # Leaving these statuses for NEW means the partner is taken off the job.
 UNASSIGNING_FROM = frozenset({S.ASSIGNED, S.ACCEPTED, S.EN_ROUTE})
+
+# --- field dispatch -------------------------------------------------------------------------
+
+# A partner's concurrent jobs: tickets it holds in these statuses (a live offer holds its
+# ticket in ``assigned``: making an offer assigns the job).
+ACTIVE_JOB_STATUSES = frozenset({S.ASSIGNED, S.ACCEPTED, S.EN_ROUTE, S.ON_SITE})
+# A job can be offered while nobody works on it yet.
+DISPATCHABLE_STATUSES = frozenset({S.NEW, S.ASSIGNED})
+# The partner can be taken off the job (withdrawn) until its engineer is on site.
+WITHDRAWABLE_STATUSES = frozenset({S.ASSIGNED, S.ACCEPTED, S.EN_ROUTE})
+
+# Ranking weights; see ``tickets.dispatch.partners_rank`` for the formula. They sum to 1, so
+# a score lies between 0 and 1.
+RANK_WEIGHT_COMPLIANCE = 0.5
+RANK_WEIGHT_LOAD = 0.3
+RANK_WEIGHT_PRICE = 0.2
+# OLA compliance counts the clocks stopped in this many days before now…
+COMPLIANCE_WINDOW_DAYS = 90
+# …smoothed by a prior worth this many clocks met out of this many (70 %), so that a partner
+# with three clocks met is not ranked above one with 95 of 100.
+COMPLIANCE_PRIOR_MET = 7
+COMPLIANCE_PRIOR_TOTAL = 10
+
+# A check-in farther than this from the store's coordinates is flagged for the dispatcher.
+CHECK_IN_FAR_METRES = 500
+
+_CHECK = gettext_lazy
+# The work report's checklist per equipment kind (clients.choices.EquipmentKind values):
+# (key, question). Every key must be answered true or false.
+VISIT_CHECKLISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cash_register": (
+        ("power", _CHECK("Powers on and boots")),
+        ("fiscal_drive", _CHECK("Fiscal drive registered and readable")),
+        ("receipt_printer", _CHECK("Prints a receipt")),
+        ("network", _CHECK("Sends data to the fiscal data operator")),
+    ),
+    "fiscal_printer": (
+        ("power", _CHECK("Powers on")),
+        ("fiscal_drive", _CHECK("Fiscal drive registered and readable")),
+        ("test_receipt", _CHECK("Prints a test receipt")),
+    ),
+    "cctv": (
+        ("power", _CHECK("Cameras and recorder power on")),
+        ("image", _CHECK("Every camera shows a clear image")),
+        ("recording", _CHECK("The recorder records and plays back")),
+        ("network", _CHECK("Remote viewing works")),
+    ),
+    "self_checkout": (
+        ("power", _CHECK("Powers on and boots")),
+        ("scanner", _CHECK("Scanner reads a barcode")),
+        ("scales", _CHECK("Bagging scale within tolerance")),
+        ("payment", _CHECK("Card payment goes through")),
+        ("receipt_printer", _CHECK("Prints a receipt")),
+    ),
+    "network": (
+        ("power", _CHECK("Device powers on")),
+        ("link", _CHECK("Links up on every port in use")),
+        ("internet", _CHECK("The store reaches the internet and the head office")),
+    ),
+    "pos_terminal": (
+        ("power", _CHECK("Powers on")),
+        ("payment", _CHECK("A test payment goes through")),
+        ("reconciliation", _CHECK("End-of-day reconciliation works")),
+    ),
+    "scales": (
+        ("power", _CHECK("Powers on")),
+        ("calibration", _CHECK("Weighs a reference weight within tolerance")),
+        ("label_printer", _CHECK("Prints a label")),
+    ),
+    "other": (
+        ("works", _CHECK("The equipment works as expected")),
+        ("tested_with_staff", _CHECK("Tested together with the store staff")),
+    ),
+}

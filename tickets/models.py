@@ -19,7 +19,12 @@ from tickets.choices import (
     TicketKind,
     TicketStatus,
 )
-from tickets.querysets import TicketChildQuerySet, TicketOwnedQuerySet, TicketQuerySet
+from tickets.querysets import (
+    TicketChildQuerySet,
+    TicketEventQuerySet,
+    TicketOwnedQuerySet,
+    TicketQuerySet,
+)
 
 
 class Ticket(TimeStampedModel):
@@ -79,6 +84,9 @@ class Ticket(TimeStampedModel):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Set by dispatch when no eligible partner is left; cleared when the job is offered again.
+    needs_attention = models.BooleanField(_("needs a dispatcher"), default=False)
+    attention_reason = models.CharField(_("why"), max_length=500, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -124,6 +132,11 @@ class Ticket(TimeStampedModel):
             ),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_id"),
+            models.Index(
+                fields=["-updated_at"],
+                condition=Q(needs_attention=True),
+                name="ticket_needs_attention",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -152,7 +165,7 @@ class TicketEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
 
-    objects = TicketChildQuerySet.as_manager()
+    objects = TicketEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -195,6 +208,10 @@ class Attachment(models.Model):
     comment = models.ForeignKey(
         Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
     )
+    # A photo taken on a visit (the work report's evidence).
+    visit = models.ForeignKey(
+        "tickets.Visit", on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -217,7 +234,11 @@ class Attachment(models.Model):
 
 
 class Offer(models.Model):
-    """A field job offered to a partner, to accept before ``deadline``."""
+    """A field job offered to a partner, to accept before ``deadline``.
+
+    ``decline_reason`` holds the reason of whoever ended the offer: the partner's decline or
+    the dispatcher's (or the escalation ladder's) withdrawal.
+    """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="offers")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="offers")
@@ -234,6 +255,9 @@ class Offer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decline_reason = models.TextField(_("reason"), blank=True)
+    # When it stopped being live for any reason but acceptance: declined, expired, withdrawn
+    # (an accepted offer withdrawn later keeps its ``responded_at`` and gets this too).
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
     objects = TicketOwnedQuerySet.as_manager()
 
@@ -277,8 +301,18 @@ class Visit(models.Model):
     check_in_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     check_in_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     check_in_distance_m = models.PositiveIntegerField(null=True, blank=True)
+    # Far from the store's coordinates (tickets.constants.CHECK_IN_FAR_METRES): for a look.
+    check_in_flagged = models.BooleanField(_("check-in far from the store"), default=False)
+    # The phone's own clock at check-in, kept for audit; ``checked_in_at`` is the server's.
+    check_in_device_at = models.DateTimeField(null=True, blank=True)
+    checklist_kind = models.CharField(_("checklist"), max_length=32, blank=True)
+    checklist = models.JSONField(_("checklist answers"), default=dict, blank=True)
     work_report = models.TextField(_("work report"), blank=True)
     parts_used = models.JSONField(_("parts used"), default=list, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    signed_off_on_device = models.BooleanField(_("signed on the engineer's device"), default=False)
+    # The job was taken from the partner (withdrawn, arrival breached) before the visit ended.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -294,8 +328,77 @@ class Visit(models.Model):
                 condition=Q(checked_out_at__isnull=True)
                 | Q(checked_in_at__isnull=False, checked_out_at__gte=F("checked_in_at")),
                 name="visit_checkout_after_checkin",
-            )
+            ),
+            # One visit under way per job: a new one only after the last ended or was called off.
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(checked_out_at__isnull=True, cancelled_at__isnull=True),
+                name="visit_one_open_per_ticket",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Visit {self.pk} for {self.ticket_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Under way: neither checked out nor called off."""
+        return self.checked_out_at is None and self.cancelled_at is None
+
+
+class EscalationPolicy(models.Model):
+    """Which steps of the field escalation ladder a client contract wants.
+
+    A contract without a row gets every step (the defaults). Lives here rather than on
+    ``clients.ClientContract`` because the ladder is the ticket floor's business.
+    """
+
+    contract = models.OneToOneField(
+        "clients.ClientContract", on_delete=models.CASCADE, related_name="escalation_policy"
+    )
+    reoffer_on_decline = models.BooleanField(
+        _("offer a declined job to the next partner"), default=True
+    )
+    reoffer_on_accept_timeout = models.BooleanField(
+        _("offer an expired job to the next partner"), default=True
+    )
+    alert_on_arrival_warning = models.BooleanField(
+        _("alert when arrival is at risk and nobody is en route"), default=True
+    )
+    reassign_on_arrival_breach = models.BooleanField(
+        _("take the job from a partner that does not arrive in time"), default=True
+    )
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+
+    def __str__(self) -> str:
+        return f"{self.contract} · escalation"
+
+
+class EscalationStep(models.Model):
+    """The effect key of one escalation step: inserted (ON CONFLICT DO NOTHING) in the
+    transaction that carries the step out, so a retried or concurrent task finds it and
+    skips. ``threshold`` is the clock threshold that triggered the step, when there is one."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalation_steps")
+    threshold = models.ForeignKey(
+        "sla.ClockThreshold", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    step = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "threshold", "step"],
+                nulls_distinct=False,
+                name="escalation_step_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.step} ({self.outcome})"

@@ -72,6 +72,20 @@ class TicketChildQuerySet(models.QuerySet):
         return qs
 
 
+class TicketEventQuerySet(TicketChildQuerySet):
+    """Timeline entries: as their ticket, and a partner never reads entries about another
+    partner (who held the job before it, what they were offered)."""
+
+    def visible_to(self, actor: Actor | None) -> TicketEventQuerySet:
+        qs = super().visible_to(actor)
+        if actor is not None and actor.is_partner:
+            about_another = models.Q(data__has_key="partner_id") & ~models.Q(
+                data__partner_id=actor.organisation_id
+            )
+            qs = qs.exclude(about_another)
+        return qs
+
+
 class TicketOwnedQuerySet(models.QuerySet):
     """Offers and visits: the provider sees all; a partner its own; a client its tickets'."""
 

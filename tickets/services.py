@@ -131,6 +131,12 @@ def ticket_create(
         at=ticket.created_at,
     )
     clocks.on_created(ticket=ticket, actor=actor)
+    if ticket.needs_visit and store.client.auto_dispatch:
+        # In this transaction: the offer is data, committed (or not) with the ticket.
+        from tickets.dispatch import auto_dispatch
+
+        auto_dispatch(ticket_id=ticket.pk, now=ticket.created_at)
+        ticket.refresh_from_db()
     return ticket
 
 
