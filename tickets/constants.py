@@ -82,51 +82,51 @@ COMPLIANCE_PRIOR_TOTAL = 10
 # A check-in farther than this from the store's coordinates is flagged for the dispatcher.
 CHECK_IN_FAR_METRES = 500
 
-_CHECK = gettext_lazy
+_ = gettext_lazy
 # The work report's checklist per equipment kind (clients.choices.EquipmentKind values):
 # (key, question). Every key must be answered true or false.
 VISIT_CHECKLISTS: dict[str, tuple[tuple[str, str], ...]] = {
     "cash_register": (
-        ("power", _CHECK("Powers on and boots")),
-        ("fiscal_drive", _CHECK("Fiscal drive registered and readable")),
-        ("receipt_printer", _CHECK("Prints a receipt")),
-        ("network", _CHECK("Sends data to the fiscal data operator")),
+        ("power", _("Powers on and boots")),
+        ("fiscal_drive", _("Fiscal drive registered and readable")),
+        ("receipt_printer", _("Prints a receipt")),
+        ("network", _("Sends data to the fiscal data operator")),
     ),
     "fiscal_printer": (
-        ("power", _CHECK("Powers on")),
-        ("fiscal_drive", _CHECK("Fiscal drive registered and readable")),
-        ("test_receipt", _CHECK("Prints a test receipt")),
+        ("power", _("Powers on")),
+        ("fiscal_drive", _("Fiscal drive registered and readable")),
+        ("test_receipt", _("Prints a test receipt")),
     ),
     "cctv": (
-        ("power", _CHECK("Cameras and recorder power on")),
-        ("image", _CHECK("Every camera shows a clear image")),
-        ("recording", _CHECK("The recorder records and plays back")),
-        ("network", _CHECK("Remote viewing works")),
+        ("power", _("Cameras and recorder power on")),
+        ("image", _("Every camera shows a clear image")),
+        ("recording", _("The recorder records and plays back")),
+        ("network", _("Remote viewing works")),
     ),
     "self_checkout": (
-        ("power", _CHECK("Powers on and boots")),
-        ("scanner", _CHECK("Scanner reads a barcode")),
-        ("scales", _CHECK("Bagging scale within tolerance")),
-        ("payment", _CHECK("Card payment goes through")),
-        ("receipt_printer", _CHECK("Prints a receipt")),
+        ("power", _("Powers on and boots")),
+        ("scanner", _("Scanner reads a barcode")),
+        ("scales", _("Bagging scale within tolerance")),
+        ("payment", _("Card payment goes through")),
+        ("receipt_printer", _("Prints a receipt")),
     ),
     "network": (
-        ("power", _CHECK("Device powers on")),
-        ("link", _CHECK("Links up on every port in use")),
-        ("internet", _CHECK("The store reaches the internet and the head office")),
+        ("power", _("Device powers on")),
+        ("link", _("Links up on every port in use")),
+        ("internet", _("The store reaches the internet and the head office")),
     ),
     "pos_terminal": (
-        ("power", _CHECK("Powers on")),
-        ("payment", _CHECK("A test payment goes through")),
-        ("reconciliation", _CHECK("End-of-day reconciliation works")),
+        ("power", _("Powers on")),
+        ("payment", _("A test payment goes through")),
+        ("reconciliation", _("End-of-day reconciliation works")),
     ),
     "scales": (
-        ("power", _CHECK("Powers on")),
-        ("calibration", _CHECK("Weighs a reference weight within tolerance")),
-        ("label_printer", _CHECK("Prints a label")),
+        ("power", _("Powers on")),
+        ("calibration", _("Weighs a reference weight within tolerance")),
+        ("label_printer", _("Prints a label")),
     ),
     "other": (
-        ("works", _CHECK("The equipment works as expected")),
-        ("tested_with_staff", _CHECK("Tested together with the store staff")),
+        ("works", _("The equipment works as expected")),
+        ("tested_with_staff", _("Tested together with the store staff")),
     ),
 }

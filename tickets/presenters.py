@@ -54,7 +54,7 @@ _VISIT_STEPS = {
     "checked_in": gettext_lazy("Engineer checked in at the store"),
     "checked_out": gettext_lazy("Engineer checked out"),
     "eta": gettext_lazy("Arrival time set"),
-    "report": gettext_lazy("Work report written"),
+    "reported": gettext_lazy("Work report written"),
     "signed_off": gettext_lazy("Work signed off by the store"),
 }
 

@@ -158,6 +158,13 @@ def nav_items(actor, path: str) -> list[dict[str, object]]:
         items.append((tickets, _("Tickets")))
     if actor.role in PROVIDER_ROLES or actor.is_client:
         items.append((reverse("ticket_create"), _("New ticket")))
+    # The field screens (tickets.board_views, portal_views, engineer_views).
+    if actor.role in (Role.DISPATCHER, Role.PROVIDER_ADMIN):
+        items.append((reverse("dispatch_board"), _("Dispatch")))
+    elif actor.role == Role.PARTNER_MANAGER:
+        items.append((reverse("portal"), _("Portal")))
+    elif actor.role == Role.PARTNER_ENGINEER:
+        items.append((reverse("field_jobs"), _("Field")))
     if actor.role == Role.PROVIDER_ADMIN:
         items.append((reverse("admin:index"), _("Administration")))
     # The longest matching prefix wins, so /tickets/new/ is not also "Tickets".

@@ -186,3 +186,48 @@
     initCountdowns();
   });
 })();
+
+/*
+ * Field check-in: the form marked data-geo-checkin takes the phone's position. When its
+ * latitude/longitude fields are empty, the submit waits for navigator.geolocation, fills
+ * them and sends; if the position is denied or unavailable, it says so and leaves the
+ * fields for the engineer to type (the form works without this script too).
+ */
+(function () {
+  "use strict";
+
+  function say(form, key) {
+    var status = form.querySelector("[data-geo-status]");
+    if (status && form.getAttribute(key)) status.textContent = form.getAttribute(key);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-geo-checkin")) return;
+    var lat = form.querySelector('[data-geo="latitude"]');
+    var lon = form.querySelector('[data-geo="longitude"]');
+    if (!lat || !lon || (lat.value && lon.value) || form.dataset.geoAsked) return;
+    if (!navigator.geolocation) {
+      event.preventDefault();
+      form.dataset.geoAsked = "1";
+      say(form, "data-geo-denied");
+      lat.focus();
+      return;
+    }
+    event.preventDefault();
+    form.dataset.geoAsked = "1";
+    say(form, "data-geo-wait");
+    navigator.geolocation.getCurrentPosition(
+      function (position) {
+        lat.value = position.coords.latitude.toFixed(6);
+        lon.value = position.coords.longitude.toFixed(6);
+        form.submit();
+      },
+      function () {
+        say(form, "data-geo-denied");
+        lat.focus();
+      },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+    );
+  });
+})();
