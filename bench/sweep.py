@@ -703,9 +703,13 @@ def picked_plan(meta: Meta, batch: int, *, force_index: bool = False) -> Plan:
 
 def sweep_plan(meta: Meta, batch: int) -> Plan:
     """The whole sweep statement of one batch, executed and rolled back: where time goes."""
-    from sla.services import _SWEEP_SQL
+    from django.utils import timezone
 
-    return explain(_SWEEP_SQL, {"now": meta.at, "batch": batch})
+    from sla.services import sweep_sql
+    from tickets.escalation import _SWEEP_FOLLOW_UP, ESCALATE_TOPIC
+
+    params = {"now": meta.at, "batch": batch, "topic": ESCALATE_TOPIC, "written_at": timezone.now()}
+    return explain(sweep_sql(_SWEEP_FOLLOW_UP), params)
 
 
 # --- measuring -----------------------------------------------------------------------------

@@ -28,7 +28,12 @@ def outbox_put_many(messages: list[OutboxMessage]) -> None:
     if not messages:
         return
     OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
-    # One relay per transaction is enough, however many messages it wrote.
+    outbox_relay_after_commit()
+
+
+def outbox_relay_after_commit() -> None:
+    """Relay the outbox once the current transaction commits (once per transaction, however
+    many messages it wrote, including rows written by SQL directly)."""
     pending = transaction.get_connection().run_on_commit
     if not any(entry[1] is _relay_soon for entry in pending):
         transaction.on_commit(_relay_soon)

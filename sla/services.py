@@ -106,8 +106,17 @@ def policy_for(
     return by_category.get(category) or by_category.get("")
 
 
-def _store_zone(store_id: int) -> str:
-    return Store.objects.values_list("time_zone", flat=True).get(pk=store_id)
+def _policy_and_store(terms: TicketTerms, at: datetime) -> tuple[SlaPolicy | None, Store]:
+    """The ticket's store and the policy in force on the store's own calendar day."""
+    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
+    policy = policy_for(
+        client_id=terms.client_id,
+        priority=terms.priority,
+        category=terms.category,
+        on=at,
+        time_zone=store.time_zone,
+    )
+    return policy, store
 
 
 def _store_context(store: Store) -> CalendarContext:
@@ -296,16 +305,9 @@ def _sla_targets(policy: SlaPolicy, needs_visit: bool) -> list[tuple[str, int]]:
 
 def sla_clocks_start(*, terms: TicketTerms, at: datetime) -> list[ClockChange]:
     """Start the client SLA clocks of a new ticket (none when its contract has no policy)."""
-    policy = policy_for(
-        client_id=terms.client_id,
-        priority=terms.priority,
-        category=terms.category,
-        on=at,
-        time_zone=_store_zone(terms.store_id),
-    )
+    policy, store = _policy_and_store(terms, at)
     if policy is None:
         return []
-    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
     context = _store_context(store)
     changes = []
     for metric, target in _sla_targets(policy, terms.needs_visit):
@@ -332,15 +334,8 @@ def ola_clocks_start(
     contract = _partner_contract(partner_id, at)
     if contract is None:
         return []
-    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
+    sla_policy, store = _policy_and_store(terms, at)
     context = _store_context(store)
-    sla_policy = policy_for(
-        client_id=terms.client_id,
-        priority=terms.priority,
-        category=terms.category,
-        on=at,
-        time_zone=_store_zone(terms.store_id),
-    )
     calendar = contract.ola_calendar or (sla_policy.calendar if sla_policy else None)
     if calendar is None:
         return []
@@ -491,13 +486,7 @@ def clocks_cancel(
 def sla_clocks_restart(*, terms: TicketTerms, at: datetime) -> list[ClockChange]:
     """Reopen: the resolution clock starts a new cycle; response and arrival stay as they were."""
     changes = clocks_cancel(ticket_id=terms.ticket_id, at=at, agreement=Agreement.SLA)
-    policy = policy_for(
-        client_id=terms.client_id,
-        priority=terms.priority,
-        category=terms.category,
-        on=at,
-        time_zone=_store_zone(terms.store_id),
-    )
+    policy, store = _policy_and_store(terms, at)
     if policy is None:
         return changes
     last = (
@@ -507,7 +496,6 @@ def sla_clocks_restart(*, terms: TicketTerms, at: datetime) -> list[ClockChange]
         .order_by("-cycle")
         .first()
     )
-    store = Store.objects.select_related("region").get(pk=terms.store_id)
     clock = _new_clock(
         terms=terms,
         agreement=Agreement.SLA,
@@ -530,16 +518,9 @@ def sla_clocks_recompute(*, terms: TicketTerms, at: datetime, reason: str) -> li
     """Priority, category or store changed: recount the SLA clocks from their original start
     with the new targets and the pauses already recorded. A deadline that is now in the past
     is a breach at once, recorded once and attributed to ``reason``."""
-    policy = policy_for(
-        client_id=terms.client_id,
-        priority=terms.priority,
-        category=terms.category,
-        on=at,
-        time_zone=_store_zone(terms.store_id),
-    )
+    policy, store = _policy_and_store(terms, at)
     if policy is None:
         return []
-    store = Store.objects.select_related("region", "access_calendar").get(pk=terms.store_id)
     context = _store_context(store)
     targets = dict(_sla_targets(policy, terms.needs_visit))
     pauses = _pauses(terms.ticket_id)
@@ -605,7 +586,8 @@ marked AS (
             ELSE c.due_at END
     FROM picked AS p
     WHERE c.id = p.id
-    RETURNING c.id, c.ticket_id, c.cycle, c.warn_at, c.due_at, p.new_warning, p.new_breach
+    RETURNING c.id, c.ticket_id, c.cycle, c.warn_at, c.due_at, c.agreement, c.metric,
+              c.partner_id, p.new_warning, p.new_breach
 ),
 recorded AS (
     INSERT INTO sla_clockthreshold (clock_id, kind, cycle, reached_at, recorded_at)
@@ -614,10 +596,16 @@ recorded AS (
     SELECT id, 'breach', cycle, due_at, %(now)s FROM marked WHERE new_breach
     ON CONFLICT (clock_id, kind, cycle) DO NOTHING
     RETURNING id, clock_id, kind, reached_at
+),
+new_thresholds AS (
+    SELECT r.id AS threshold_id, r.clock_id, r.kind, r.reached_at,
+           m.ticket_id, m.agreement, m.metric, m.partner_id
+    FROM recorded AS r JOIN marked AS m ON m.id = r.clock_id
 )
-SELECT r.id, r.clock_id, r.kind, r.reached_at, c.ticket_id, c.agreement, c.metric, c.partner_id
-FROM recorded AS r JOIN sla_slaclock AS c ON c.id = r.clock_id
-ORDER BY c.ticket_id, r.reached_at
+{follow_up}
+SELECT threshold_id, clock_id, kind, reached_at, ticket_id, agreement, metric, partner_id
+FROM new_thresholds
+ORDER BY ticket_id, reached_at, threshold_id
 """
 
 
@@ -645,17 +633,32 @@ class Threshold:
         )
 
 
-def sweep_batch(*, now: datetime | None = None, batch: int = 5000) -> list[Threshold]:
+def sweep_sql(follow_up: str = "") -> str:
+    """The sweep statement, with the floor above's follow-up CTEs (see ``sweep_batch``)."""
+    return _SWEEP_SQL.replace("{follow_up}", follow_up)
+
+
+def sweep_batch(
+    *,
+    now: datetime | None = None,
+    batch: int = 5000,
+    follow_up: str = "",
+    params: dict[str, Any] | None = None,
+) -> list[Threshold]:
     """Mark one batch of clocks whose warning or due time has passed; return what is new.
 
     Set-based: one statement over the partial index takes due rows with SKIP LOCKED, moves
     their next check on and inserts each threshold once (ON CONFLICT DO NOTHING), so two
     sweeps at the same moment never record the same warning or breach twice. Run it inside
     the caller's transaction so the follow-up work commits with the marks.
+
+    ``follow_up`` lets the floor above add data-modifying CTEs (``, name AS (INSERT …
+    SELECT … FROM new_thresholds)``) that write its own consequences in the same statement;
+    this floor does not know what they are.
     """
     now = now or timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_SWEEP_SQL, {"now": now, "batch": batch})
+        cursor.execute(sweep_sql(follow_up), {"now": now, "batch": batch, **(params or {})})
         rows = cursor.fetchall()
     return [Threshold(*row) for row in rows]
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -38,16 +37,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from servicedesk.exceptions import NotFound
-from servicedesk.models import Notification, OutboxMessage
-from servicedesk.outbox import outbox_put, outbox_put_many
+from servicedesk.outbox import outbox_put, outbox_relay_after_commit
 from sla import services as sla
 from sla.choices import Agreement, Metric, ThresholdKind
 from sla.models import ClockThreshold
 from tickets import dispatch
-from tickets.choices import EventKind, OfferStatus, TicketStatus
-from tickets.events import events_record_many
+from tickets.choices import OfferStatus, TicketStatus
 from tickets.lock_objects import ticket_lock
-from tickets.models import EscalationPolicy, EscalationStep, Offer, Ticket, TicketEvent, Visit
+from tickets.models import EscalationPolicy, EscalationStep, Offer, Ticket, Visit
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +71,14 @@ def sla_sweep(*, now: datetime | None = None, batch: int = 5000) -> SweepResult:
     tickets: set[int] = set()
     while True:
         with transaction.atomic():
-            thresholds = sla.sweep_batch(now=now, batch=batch)
-            _record(thresholds)
+            thresholds = sla.sweep_batch(
+                now=now,
+                batch=batch,
+                follow_up=_SWEEP_FOLLOW_UP,
+                params={"topic": ESCALATE_TOPIC, "written_at": timezone.now()},
+            )
+            if thresholds:
+                outbox_relay_after_commit()
         batches += 1
         warnings += sum(t.kind == ThresholdKind.WARNING for t in thresholds)
         breaches += sum(t.kind == ThresholdKind.BREACH for t in thresholds)
@@ -107,33 +110,38 @@ def _overdue_offers_queue(*, now: datetime, batch: int) -> int:
     return len(rows)
 
 
-def _record(thresholds: list[sla.Threshold]) -> None:
-    if not thresholds:
-        return
-    events_record_many(
-        [
-            TicketEvent(
-                ticket_id=t.ticket_id,
-                kind=EventKind.SLA,
-                actor_role="system",
-                is_internal=t.agreement == Agreement.OLA,
-                data=t.as_change().as_event_data(),
-                created_at=t.reached_at,
-            )
-            for t in thresholds
-        ]
-    )
-    messages = []
-    for ticket_id, group in groupby(thresholds, key=lambda t: t.ticket_id):
-        ids = sorted(t.threshold_id for t in group)
-        messages.append(
-            OutboxMessage(
-                topic=ESCALATE_TOPIC,
-                key=f"escalate:{ticket_id}:{ids[-1]}",
-                payload={"ticket_id": ticket_id, "threshold_ids": ids},
-            )
-        )
-    outbox_put_many(messages)
+# The sweep's consequences on this floor, written by the sweep statement itself: one SLA
+# timeline entry per new threshold (OLA ones internal) and one escalation message per
+# affected ticket, keyed by its newest threshold so a message is written once.
+_SWEEP_FOLLOW_UP = """,
+sla_events AS (
+    INSERT INTO tickets_ticketevent
+        (ticket_id, kind, actor_id, actor_role, is_internal, data, created_at)
+    SELECT ticket_id, 'sla', NULL, 'system', agreement = 'ola',
+           jsonb_build_object(
+               'clock_id', clock_id, 'change', kind, 'agreement', agreement,
+               'metric', metric, 'partner_id', partner_id, 'threshold_id', threshold_id
+           ),
+           reached_at
+    FROM new_thresholds
+    RETURNING 1
+),
+escalations AS (
+    INSERT INTO servicedesk_outboxmessage
+        (topic, key, payload, created_at, available_at, attempts, dispatched_at, last_error)
+    SELECT %(topic)s,
+           'escalate:' || ticket_id || ':' || max(threshold_id),
+           jsonb_build_object(
+               'ticket_id', ticket_id,
+               'threshold_ids', jsonb_agg(threshold_id ORDER BY threshold_id)
+           ),
+           %(written_at)s, %(written_at)s, 0, NULL, ''
+    FROM new_thresholds
+    GROUP BY ticket_id
+    ON CONFLICT (key) DO NOTHING
+    RETURNING 1
+)
+"""
 
 
 _TITLES = {
@@ -191,21 +199,18 @@ def ticket_escalate(*, ticket_id: int, threshold_ids: list[int]) -> int:
 def _notify_thresholds(ticket: Ticket, thresholds: list[ClockThreshold]) -> int:
     """One notification per dispatcher and threshold (the SLA engine's own alerting)."""
     dispatchers = dispatch.dispatcher_ids()
-    rows = [
-        Notification(
-            recipient_id=user_id,
+    return sum(
+        dispatch.notify(
+            recipients=dispatchers,
+            ticket=ticket,
             kind=f"sla_{threshold.kind}",
             title=f"{ticket.reference}: {_TITLES[(threshold.kind, threshold.clock.metric)]}",
             body=ticket.subject,
-            link=f"/tickets/{ticket.pk}/",
-            ticket_id=ticket.pk,
             urgent=threshold.kind == ThresholdKind.BREACH,
             dedupe_key=f"sla-threshold:{threshold.pk}",
         )
         for threshold in thresholds
-        for user_id in dispatchers
-    ]
-    return dispatch.notifications_insert(rows)
+    )
 
 
 _LADDER = {
