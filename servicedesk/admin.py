@@ -14,6 +14,7 @@ from servicedesk.models import (
     ApiToken,
     Membership,
     Notification,
+    NotificationPreference,
     Organisation,
     OutboxMessage,
     User,
@@ -145,7 +146,16 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(_ReadOnlyAdmin):
-    list_display = ("created_at", "recipient", "kind", "title", "urgent", "read_at")
+    list_display = (
+        "created_at",
+        "recipient",
+        "kind",
+        "title",
+        "urgent",
+        "read_at",
+        "deliver_after",
+        "email_sent_at",
+    )
     list_filter = ("kind", "urgent", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "recipient__username", "dedupe_key")
     list_select_related = ("recipient",)
@@ -156,3 +166,11 @@ class OutboxMessageAdmin(_ReadOnlyAdmin):
     list_display = ("created_at", "topic", "key", "attempts", "dispatched_at", "available_at")
     list_filter = ("topic", ("dispatched_at", admin.EmptyFieldListFilter))
     search_fields = ("key", "topic", "last_error")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "email_sla", "email_dispatch", "quiet_start", "quiet_end", "on_duty")
+    list_filter = ("on_duty", "email_sla", "email_dispatch")
+    search_fields = ("user__username", "user__email")
+    autocomplete_fields = ("user",)

@@ -143,6 +143,10 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # E-mail delivery (``servicedesk.notifications``): held until ``deliver_after`` during
+    # the recipient's quiet hours; ``email_sent_at`` set once sent (a redelivery skips it).
+    deliver_after = models.DateTimeField(_("e-mail held until"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -192,3 +196,65 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.key}"
+
+
+class EmailChoice(models.TextChoices):
+    """Which notifications of a kind group a user wants by e-mail (in-app: always all)."""
+
+    OFF = "off", _("none")
+    URGENT = "urgent", _("urgent only")
+    ALL = "all", _("all")
+
+
+class NotificationPreference(models.Model):
+    """How one user wants to be told (``servicedesk.notifications`` reads it).
+
+    Without a row the defaults apply: e-mail for urgent notifications only, no quiet hours,
+    not on duty. Quiet hours are wall-clock times in the user's own ``time_zone``; a start
+    later than the end spans midnight (22:00–07:00), equal times mean none. ``on_duty``
+    marks provider staff who take urgent alerts when the dispatchers meant to get them are
+    all in their quiet hours.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_sla = models.CharField(
+        _("e-mail for SLA warnings and breaches"),
+        max_length=8,
+        choices=EmailChoice.choices,
+        default=EmailChoice.URGENT,
+    )
+    email_dispatch = models.CharField(
+        _("e-mail for offers and escalations"),
+        max_length=8,
+        choices=EmailChoice.choices,
+        default=EmailChoice.URGENT,
+    )
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    on_duty = models.BooleanField(
+        _("on duty"),
+        default=False,
+        help_text=_("Provider staff: takes urgent alerts when the dispatchers are off."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email_sla__in=EmailChoice.values)
+                & Q(email_dispatch__in=EmailChoice.values),
+                name="notification_preference_email_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="notification_preference_quiet_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.email_sla}/{self.email_dispatch}"

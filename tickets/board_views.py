@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import ApplicationError, NotFound
-from servicedesk.models import Notification
+from servicedesk.notifications import notifications_mark_read
 from servicedesk.views import actor_required, is_htmx
 from tickets import board_selectors, dispatch, selectors
 
@@ -120,10 +120,7 @@ def offer(request: HttpRequest, actor: Actor, ticket_id: int) -> HttpResponse:
 def alert_read(request: HttpRequest, actor: Actor, alert_id: int | None = None) -> HttpResponse:
     """Mark one of the user's alerts (or all of them) as read; never someone else's."""
     _board_actor(actor)
-    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-    if alert_id is not None:
-        unread = unread.filter(pk=alert_id)
-    unread.update(read_at=timezone.now())
+    notifications_mark_read(user=request.user, notification_id=alert_id)
     if is_htmx(request):
         return _live_after_write(request, actor)
     return redirect(_safe_next(request, reverse("dispatch_board")))

@@ -52,7 +52,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +61,7 @@ from django.utils.translation import gettext_lazy
 from clients.models import ClientContract
 from partners.choices import PartnerKind
 from partners.models import Certification, Coverage, Partner, PartnerContract
+from servicedesk import notifications
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import (
@@ -71,7 +72,7 @@ from servicedesk.exceptions import (
     PermissionDenied,
     ValidationFailed,
 )
-from servicedesk.models import Membership, Notification
+from servicedesk.models import Membership
 from sla.choices import Agreement, ClockState, Metric
 from sla.models import SlaClock
 from tickets import services
@@ -420,28 +421,6 @@ def partner_manager_ids(partner_id: int) -> list[int]:
     )
 
 
-def notifications_insert(rows: list[Notification]) -> int:
-    """Insert notifications, skipping any a recipient already has under the same dedupe
-    key; return how many are new (one statement, ``RETURNING`` the inserted ids)."""
-    if not rows:
-        return 0
-    table = Notification._meta.db_table
-    now = timezone.now()
-    params: list[object] = []
-    for n in rows:
-        params += [n.recipient_id, n.kind, n.title, n.body, n.link, n.ticket_id, n.urgent]
-        params += [n.dedupe_key, n.created_at or now]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (
-        f"INSERT INTO {table} (recipient_id, kind, title, body, link, ticket_id, urgent, "
-        f"dedupe_key, created_at) VALUES {values} "
-        "ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return len(cursor.fetchall())
-
-
 def notify(
     *,
     recipients: list[int],
@@ -452,21 +431,18 @@ def notify(
     dedupe_key: str,
     urgent: bool = False,
 ) -> int:
-    """In-app notifications, once per recipient and ``dedupe_key``; returns how many are new."""
-    rows = [
-        Notification(
-            recipient_id=user_id,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            link=f"/tickets/{ticket.pk}/",
-            ticket_id=ticket.pk,
-            urgent=urgent,
-            dedupe_key=dedupe_key,
-        )
-        for user_id in sorted(set(recipients))
-    ]
-    return notifications_insert(rows)
+    """Tell ``recipients`` about ``ticket`` through the notification service (in-app once
+    per recipient and ``dedupe_key``, e-mail per preference after commit); new ones."""
+    return notifications.notify(
+        recipients=recipients,
+        kind=kind,
+        title=title,
+        body=body,
+        link=f"/tickets/{ticket.pk}/",
+        ticket_id=ticket.pk,
+        urgent=urgent,
+        dedupe_key=dedupe_key,
+    )
 
 
 def ticket_flag(*, ticket: Ticket, reason: str, step: str, urgent: bool = False) -> bool:

@@ -182,6 +182,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
+# A task whose worker died is redelivered after this long (Redis's default is an hour); it
+# must stay above the time limit so a slow task is not run twice while still running.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "unacked_restore_interval": 10}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 SLA_SWEEP_SECONDS = env.SLA_SWEEP_SECONDS
