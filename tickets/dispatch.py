@@ -599,6 +599,21 @@ def _offer_made_record(
         ticket.needs_attention = False
         ticket.attention_reason = ""
         ticket.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    # The partner's managers answer offers: an offer expires in minutes, so it is urgent.
+    notify(
+        recipients=partner_manager_ids(entry.partner_id),
+        ticket=ticket,
+        kind="offer_made",
+        title=_("%(ref)s: a new job for you") % {"ref": ticket.reference},
+        body=_("%(store)s, %(address)s. Answer by %(deadline)s.")
+        % {
+            "store": ticket.store.name,
+            "address": ticket.store.address,
+            "deadline": format_instant(offer.deadline, zone=ticket.store.time_zone, now=now),
+        },
+        dedupe_key=f"offer:{offer.pk}",
+        urgent=True,
+    )
 
 
 @transaction.atomic
@@ -813,6 +828,12 @@ def offer_decline(*, actor: Actor, offer_id: int, reason: str) -> Offer:
     return offer
 
 
+_ENDED_TITLES = {
+    EventKind.OFFER_EXPIRED: gettext_lazy("%(ref)s: the offer expired"),
+    EventKind.OFFER_WITHDRAWN: gettext_lazy("%(ref)s: the job was taken back"),
+}
+
+
 def _offer_ended_record(
     ticket: Ticket, offer: Offer, kind: str, actor: Actor | None, now: datetime, **data: Any
 ) -> None:
@@ -829,6 +850,16 @@ def _offer_ended_record(
             **data,
         },
     )
+    # The partner hears when a job it was offered or held is no longer its own.
+    if kind in _ENDED_TITLES:
+        notify(
+            recipients=partner_manager_ids(offer.partner_id),
+            ticket=ticket,
+            kind=str(kind),
+            title=str(_ENDED_TITLES[kind]) % {"ref": ticket.reference},
+            body=ticket.subject,
+            dedupe_key=f"{kind}:{offer.pk}",
+        )
 
 
 @transaction.atomic

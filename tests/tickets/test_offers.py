@@ -428,3 +428,26 @@ def test_an_offer_without_an_ola_clock_takes_its_deadline_from_the_contract(manu
         )
     assert not SlaClock.objects.filter(ticket=ticket, agreement="ola").exists()
     assert offer.deadline == at(2) + timedelta(minutes=30)
+
+
+def test_partner_managers_hear_of_an_offer_and_of_its_end(fw):
+    # When a field ticket is auto-offered to P at T0
+    ticket = open_field_ticket(fw)
+    offer = live_offer(ticket)
+    # Then P's manager (not its engineers, not Q) has one urgent notification saying until when
+    made = Notification.objects.filter(ticket_id=ticket.pk, kind="offer_made")
+    assert list(made.values_list("recipient__username", "urgent")) == [("partner_manager_p", True)]
+    assert "10:30" in made.get().body  # the deadline, 07:30Z, in the Moscow store's time
+    # And when the offer expires, P's manager hears the job is no longer offered to it
+    with time_machine.travel(at(31), tick=False):
+        dispatch.offer_expire(offer_id=offer.pk, now=at(31))
+        dispatch.offer_expire(offer_id=offer.pk, now=at(31))
+    ended = Notification.objects.filter(ticket_id=ticket.pk, kind="offer_expired")
+    assert list(ended.values_list("recipient__username", flat=True)) == ["partner_manager_p"]
+    # while Q's manager now has the new offer
+    assert (
+        Notification.objects.filter(
+            ticket_id=ticket.pk, kind="offer_made", recipient__username="partner_manager_q"
+        ).count()
+        == 1
+    )
