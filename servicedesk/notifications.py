@@ -45,8 +45,11 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from servicedesk.actors import resolve_actor
 from servicedesk.choices import OrganisationKind
+from servicedesk.exceptions import ValidationFailed
 from servicedesk.models import (
     EmailChoice,
     Membership,
@@ -313,3 +316,46 @@ def notifications_mark_read(*, user: User, notification_id: int | None = None) -
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+PREFERENCE_FIELDS = ("email_sla", "email_dispatch", "quiet_start", "quiet_end", "on_duty")
+
+
+def may_be_on_duty(user: User) -> bool:
+    """Whether ``user`` may mark themselves on duty: provider staff only (their widest
+    active role, as ``resolve_actor`` picks it, is a provider role)."""
+    actor = resolve_actor(user)
+    return actor is not None and actor.is_provider
+
+
+def notification_preferences_set(*, user: User, **fields: object) -> NotificationPreference:
+    """Save ``user``'s notification preferences; fields not given keep their value (or the
+    default). Refused with ``ValidationFailed`` (field messages, nothing saved) for an
+    unknown field or e-mail choice, quiet hours with only one end, or ``on_duty`` asked by
+    someone who is not provider staff."""
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(fields) - set(PREFERENCE_FIELDS))
+    if unknown:
+        message = _("Unknown preference: %(names)s.") % {"names": ", ".join(unknown)}
+        raise ValidationFailed(message, fields={"non_field_errors": [message]})
+    for name in ("email_sla", "email_dispatch"):
+        if name in fields and fields[name] not in EmailChoice.values:
+            errors[name] = [_("Choose one of the offered options.")]
+    with transaction.atomic():
+        preference = NotificationPreference.objects.select_for_update().filter(
+            user=user
+        ).first() or NotificationPreference(user=user)
+        for name, value in fields.items():
+            setattr(preference, name, value)
+        start, end = preference.quiet_start, preference.quiet_end
+        if (start is None) != (end is None):
+            message = _("Give both the start and the end of the quiet hours, or neither.")
+            errors["quiet_end" if start is not None else "quiet_start"] = [message]
+        if fields.get("on_duty") and not may_be_on_duty(user):
+            errors["on_duty"] = [_("Only provider staff can be on duty.")]
+        if errors:
+            raise ValidationFailed(fields=errors)
+        preference.save()
+    return preference

@@ -1,5 +1,6 @@
-"""HTML views of the core: sign in and out, picking the organisation, and the helpers every
-HTML view of the project uses to get its actor and to turn domain errors into pages."""
+"""HTML views of the core: sign in and out, picking the organisation, the user's own
+notification settings, and the helpers every HTML view of the project uses to get its actor
+and to turn domain errors into pages."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from servicedesk.actors import Actor
-from servicedesk.exceptions import ApplicationError, NotFound
+from servicedesk.exceptions import ApplicationError, NotFound, ValidationFailed
+from servicedesk.forms import NotificationPreferenceForm, add_service_error
 from servicedesk.middleware import SESSION_MEMBERSHIP_KEY
+from servicedesk.notifications import (
+    may_be_on_duty,
+    notification_preferences_set,
+    preference_of,
+)
 from servicedesk.selectors import membership_list
 
 DEMO_LOGINS = (
@@ -131,4 +138,29 @@ def organisation_switch(request: HttpRequest) -> HttpResponse:
             "memberships": memberships,
             "current_id": actor.membership_id if actor else None,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own notification preferences (any role, or none yet)."""
+    user = request.user
+    with_on_duty = may_be_on_duty(user)
+    initial = NotificationPreferenceForm.initial_from(preference_of(user))
+    data = request.POST if request.method == "POST" else None
+    form = NotificationPreferenceForm(data, initial=initial, with_on_duty=with_on_duty)
+    if data is not None and form.is_valid():
+        try:
+            notification_preferences_set(user=user, **form.cleaned_data)
+        except ValidationFailed as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification_settings")
+    return render(
+        request,
+        "settings/notifications.html",
+        {"form": form, "with_on_duty": with_on_duty},
+        status=400 if form.errors else 200,
     )
