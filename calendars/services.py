@@ -240,11 +240,16 @@ PRESETS: dict[str, tuple[str, str, bool, bool, list[tuple[int, time, time]]]] = 
 
 
 @transaction.atomic
-def calendar_presets_ensure() -> dict[str, BusinessCalendar]:
-    """Create the preset calendars that are missing (all count in the store's own zone)."""
+def calendar_presets_ensure(
+    calendar_model=BusinessCalendar, interval_model=WorkingInterval
+) -> dict[str, BusinessCalendar]:
+    """Create the preset calendars that are missing (all count in the store's own zone).
+
+    The models can be passed in so the data migration runs the same code on its historical
+    models."""
     result: dict[str, BusinessCalendar] = {}
     for code, (name, zone, always_open, production, weekly) in PRESETS.items():
-        calendar, created = BusinessCalendar.objects.get_or_create(
+        calendar, created = calendar_model.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
@@ -254,8 +259,8 @@ def calendar_presets_ensure() -> dict[str, BusinessCalendar]:
             },
         )
         if created:
-            WorkingInterval.objects.bulk_create(
-                WorkingInterval(calendar=calendar, weekday=d, opens=o, closes=c)
+            interval_model.objects.bulk_create(
+                interval_model(calendar=calendar, weekday=d, opens=o, closes=c)
                 for d, o, c in weekly
             )
         result[code] = calendar

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import ApplicationError, NotFound
+from servicedesk.forms import add_service_error
 from servicedesk.views import actor_required
 from tickets import board_selectors, presenters, visits
 from tickets.dispatch_forms import (
@@ -30,7 +31,6 @@ from tickets.dispatch_forms import (
     ResolveForm,
     SignOffForm,
 )
-from tickets.forms import add_service_error
 
 FIELD_ROLES = frozenset({Role.PARTNER_ENGINEER, Role.PARTNER_MANAGER})
 

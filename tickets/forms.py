@@ -1,7 +1,8 @@
 """HTML forms for tickets. They parse and re-display input; the rules live in the services.
 
-A service's ``ApplicationError`` goes back onto the form with ``add_service_error``, so a
-refusal is shown next to the field it concerns and everything typed stays on the page.
+A service's ``ApplicationError`` goes back onto the form with
+``servicedesk.forms.add_service_error``, so a refusal is shown next to the field it concerns
+and everything typed stays on the page.
 """
 
 from __future__ import annotations
@@ -14,23 +15,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Equipment, Store
 from partners.models import Partner
-from servicedesk.exceptions import ApplicationError
 from tickets.choices import Category, Priority, TicketStatus
 
 _ANY = [("", _("Any"))]
 _YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-
-
-def add_service_error(form: forms.Form, exc: ApplicationError) -> None:
-    """Put a service refusal on ``form``: per field where it names one, else on the form."""
-    placed = False
-    for name, messages in (exc.fields or {}).items():
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-        placed = placed or target is not None
-    if not placed and not exc.fields:
-        form.add_error(None, exc.message)
 
 
 class TicketFilterForm(forms.Form):

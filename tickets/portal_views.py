@@ -18,11 +18,11 @@ from partners import selectors as partner_selectors
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import ApplicationError, NotFound
+from servicedesk.forms import add_service_error
 from servicedesk.views import actor_required
 from tickets import dispatch
 from tickets import partner_selectors as portal_selectors
 from tickets.dispatch_forms import AcceptForm, DeclineForm
-from tickets.forms import add_service_error
 
 
 def _portal_actor(actor: Actor) -> None:

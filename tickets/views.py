@@ -24,6 +24,7 @@ from clients import selectors as client_selectors
 from partners import selectors as partner_selectors
 from servicedesk.actors import Actor
 from servicedesk.exceptions import ApplicationError, NotFound, PermissionDenied
+from servicedesk.forms import add_service_error
 from servicedesk.views import actor_required, is_htmx
 from tickets import filtersets, presenters, selectors, services
 from tickets.choices import TicketStatus
@@ -36,7 +37,6 @@ from tickets.forms import (
     StatusForm,
     TicketCreateForm,
     TicketFilterForm,
-    add_service_error,
     equipment_choices,
     people_choices,
 )

@@ -4,25 +4,12 @@ from django.db import migrations
 
 
 def create_presets(apps, schema_editor):
-    from calendars.services import PRESETS
+    from calendars.services import calendar_presets_ensure
 
-    BusinessCalendar = apps.get_model("calendars", "BusinessCalendar")
-    WorkingInterval = apps.get_model("calendars", "WorkingInterval")
-    for code, (name, zone, always_open, production, weekly) in PRESETS.items():
-        calendar, created = BusinessCalendar.objects.get_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "time_zone": zone,
-                "always_open": always_open,
-                "production_calendar": production,
-            },
-        )
-        if created:
-            WorkingInterval.objects.bulk_create(
-                WorkingInterval(calendar=calendar, weekday=d, opens=o, closes=c)
-                for d, o, c in weekly
-            )
+    calendar_presets_ensure(
+        apps.get_model("calendars", "BusinessCalendar"),
+        apps.get_model("calendars", "WorkingInterval"),
+    )
 
 
 class Migration(migrations.Migration):
