@@ -11,4 +11,8 @@ urlpatterns = [
     path("api/v1/", include("servicedesk.api.urls")),
     path("", include("servicedesk.html_urls")),
     path("", include("tickets.urls")),
+    path("", include("servicedesk.token_urls")),
+    path("", include("integrations.urls")),
+    path("", include("integrations.transfer_urls")),
+    path("", include("audit.urls")),
 ]

@@ -26,6 +26,9 @@ api_urlpatterns = [
     path("", include("tickets.api.urls")),
     path("", include("calendars.api.urls")),
     path("", include("sla.api.urls")),
+    path("", include("servicedesk.api.token_urls")),
+    path("", include("integrations.api.urls")),
+    path("", include("integrations.api.transfer_urls")),
     # Last: any other path under /api/v1/ gets a JSON 404 in the uniform shape. Only paths
     # ending in "/" match, so Django's APPEND_SLASH still redirects "/api/v1/tickets".
     re_path(r"^.*/$", api_not_found),

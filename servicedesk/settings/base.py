@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "partners",
     "sla",
     "tickets",
+    "integrations",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -197,3 +199,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Safe writes and limits (idempotency keys, rate limits, request sizes, cache) ---
+
+# --- Integrations (webhooks, event feed, imports and exports) ---
+
+# --- Accounts and security headers ---
+
+# --- Audit and operations (actor context, logs, metrics) ---
