@@ -43,7 +43,8 @@ def _relay_soon() -> None:
     from servicedesk.tasks import outbox_relay_task
 
     try:
-        outbox_relay_task.delay()
+        # No publish retries: with the broker down the request must not wait for it.
+        outbox_relay_task.apply_async(retry=False)
     except Exception:  # the broker is down: the beat tick relays it later
         logger.warning("outbox relay not enqueued; the next beat tick will relay", exc_info=True)
 

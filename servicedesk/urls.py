@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from servicedesk import health
 
+handler500 = "servicedesk.resilience.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -222,7 +222,7 @@ def _thresholds_now(
         if not reached:
             continue
         at = deadline if elapsed else now
-        _, created = ClockThreshold.objects.get_or_create(
+        threshold, created = ClockThreshold.objects.get_or_create(
             clock=clock,
             kind=kind,
             cycle=clock.cycle,
@@ -230,7 +230,9 @@ def _thresholds_now(
         )
         setattr(clock, attr, at)
         if created:
-            changes.append(_change(clock, str(kind), at, reason=reason))
+            changes.append(
+                _change(clock, str(kind), at, reason=reason, threshold_id=threshold.pk)
+            )
     _set_next_check(clock)
     return changes
 

@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from servicedesk.actors import Actor
+from servicedesk.outbox import outbox_put
 from sla import services as sla
 from sla.choices import Agreement, Metric
 from sla.models import SlaClock
 from tickets.choices import EventKind, TicketStatus
+from tickets.constants import ESCALATE_TOPIC
 from tickets.events import events_record_many
 from tickets.models import Ticket, TicketEvent
 
@@ -49,7 +51,23 @@ def clock_events_record(
         )
         for change in changes
     ]
+    _escalate_thresholds(ticket, changes)
     return events_record_many(events)
+
+
+def _escalate_thresholds(ticket: Ticket, changes: Iterable[sla.ClockChange]) -> None:
+    """A warning or breach recorded outside the sweep (a clock stopped or recomputed past its
+    deadline before the sweep saw it) has the sweep's consequences: the same escalation
+    message, under the same key, so whichever path records it, it is handled once."""
+    threshold_ids = sorted(
+        change.data["threshold_id"] for change in changes if "threshold_id" in change.data
+    )
+    if threshold_ids:
+        outbox_put(
+            topic=ESCALATE_TOPIC,
+            key=f"escalate:{ticket.pk}:{threshold_ids[-1]}",
+            payload={"ticket_id": ticket.pk, "threshold_ids": threshold_ids},
+        )
 
 
 def pause_statuses(ticket: Ticket) -> frozenset[str]:

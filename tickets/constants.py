@@ -130,3 +130,6 @@ VISIT_CHECKLISTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("tested_with_staff", _("Tested together with the store staff")),
     ),
 }
+
+# The outbox topic (and Celery task name) of a ticket's escalation after new thresholds.
+ESCALATE_TOPIC = "tickets.escalate"

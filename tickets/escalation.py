@@ -43,12 +43,12 @@ from sla.choices import Agreement, Metric, ThresholdKind
 from sla.models import ClockThreshold
 from tickets import dispatch
 from tickets.choices import OfferStatus, TicketStatus
+from tickets.constants import ESCALATE_TOPIC
 from tickets.lock_objects import ticket_lock
 from tickets.models import EscalationPolicy, EscalationStep, Offer, Ticket, Visit
 
 logger = logging.getLogger(__name__)
 
-ESCALATE_TOPIC = "tickets.escalate"
 
 
 @dataclass(frozen=True)

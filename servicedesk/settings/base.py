@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "servicedesk.resilience.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,6 +77,9 @@ def database_config(url: str) -> dict:
     """Django's DATABASES entry for ``url``, with psycopg 3's connection pool switched on."""
     config = dj_database_url.parse(url, conn_max_age=0)
     config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": env.DB_POOL_MAX_SIZE, "timeout": 10}}
+    # With the pool, this makes psycopg check a connection before lending it: one cut by a
+    # database restart is replaced, so the application recovers by itself.
+    config["CONN_HEALTH_CHECKS"] = True
     # A request must never wait forever on a lock another request holds.
     config["OPTIONS"]["options"] = "-c statement_timeout=30000 -c lock_timeout=10000"
     return config
