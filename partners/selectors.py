@@ -40,6 +40,11 @@ def contract_list(*, actor: Actor | None) -> QuerySet[PartnerContract]:
     return PartnerContract.objects.visible_to(actor).select_related("partner")
 
 
+def contract_list_detailed(*, actor: Actor | None) -> QuerySet[PartnerContract]:
+    """``contract_list`` with the OLA calendar joined, for lists that show it."""
+    return contract_list(actor=actor).select_related("ola_calendar")
+
+
 def partner_engineers(*, actor: Actor | None, partner_id: int | None) -> list[tuple[int, str]]:
     """(user id, name) of the people a job of a partner ``actor`` may see can be given to:
     the same memberships ``tickets.services`` accepts as the job's engineer."""

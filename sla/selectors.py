@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from calendars.selectors import calendar_get
@@ -20,7 +20,8 @@ from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import NotFound, PermissionDenied, ValidationFailed
 from sla import services
-from sla.models import SlaPolicy
+from sla.choices import Agreement
+from sla.models import SlaClock, SlaPolicy
 
 
 def policy_list(*, actor: Actor | None) -> QuerySet[SlaPolicy]:
@@ -95,3 +96,38 @@ def _store(actor: Actor | None, store_id: int) -> Store:
         message = _("Unknown store: %(id)s.") % {"id": store_id}
         raise ValidationFailed(message, fields={"store": [message]}) from None
     return store
+
+
+def clock_list(*, actor: Actor | None) -> QuerySet[SlaClock]:
+    """SLA clocks of the tickets ``actor`` may see, as ``tickets.selectors.ticket_clocks``
+    shows them: the client SLA for everyone who sees the ticket; a partner's OLA clocks only
+    for the provider and that partner.
+
+    The ticket scope mirrors ``tickets.querysets.ticket_scope`` through the clock's
+    ``ticket`` relation (a string foreign key: this floor imports nothing of tickets).
+    """
+    qs = SlaClock.objects.select_related(
+        "ticket", "ticket__client", "ticket__store", "partner", "calendar", "access_calendar"
+    )
+    if actor is None:
+        return qs.none()
+    if actor.is_provider:
+        return qs
+    org = actor.organisation_id
+    if actor.role == Role.CLIENT_MANAGER:
+        return qs.filter(ticket__client_id=org, agreement=Agreement.SLA)
+    if actor.role == Role.STORE_STAFF:
+        return qs.filter(
+            ticket__client_id=org, ticket__store_id__in=actor.store_ids, agreement=Agreement.SLA
+        )
+    own = Q(agreement=Agreement.SLA) | Q(agreement=Agreement.OLA, partner_id=org)
+    if actor.role == Role.PARTNER_MANAGER:
+        # Jobs it holds, plus jobs it is being offered right now; the offers join can repeat
+        # a clock, so the offered tickets come in as a subquery.
+        offered = SlaClock.objects.filter(
+            ticket__offers__partner_id=org, ticket__offers__status="offered"
+        ).values("ticket_id")
+        return qs.filter(own).filter(Q(ticket__partner_id=org) | Q(ticket_id__in=offered))
+    if actor.role == Role.PARTNER_ENGINEER:
+        return qs.filter(own, ticket__partner_id=org, ticket__engineer_id=actor.user_id)
+    return qs.none()

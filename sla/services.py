@@ -230,9 +230,7 @@ def _thresholds_now(
         )
         setattr(clock, attr, at)
         if created:
-            changes.append(
-                _change(clock, str(kind), at, reason=reason, threshold_id=threshold.pk)
-            )
+            changes.append(_change(clock, str(kind), at, reason=reason, threshold_id=threshold.pk))
     _set_next_check(clock)
     return changes
 

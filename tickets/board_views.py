@@ -24,6 +24,7 @@ from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import ApplicationError, NotFound
 from servicedesk.notifications import notifications_mark_read
+from servicedesk.selectors import notification_list
 from servicedesk.views import actor_required, is_htmx
 from tickets import board_selectors, dispatch, selectors
 
@@ -120,6 +121,10 @@ def offer(request: HttpRequest, actor: Actor, ticket_id: int) -> HttpResponse:
 def alert_read(request: HttpRequest, actor: Actor, alert_id: int | None = None) -> HttpResponse:
     """Mark one of the user's alerts (or all of them) as read; never someone else's."""
     _board_actor(actor)
+    mine = notification_list(user=request.user)
+    if alert_id is not None and not mine.filter(pk=alert_id).exists():
+        # Another user's alert is out of scope: 404, as the API answers, not a silent no-op.
+        raise NotFound(_("Alert not found."))
     notifications_mark_read(user=request.user, notification_id=alert_id)
     if is_htmx(request):
         return _live_after_write(request, actor)

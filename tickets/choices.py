@@ -30,6 +30,7 @@ class EventKind(models.TextChoices):
     UNASSIGNED = "unassigned", _("Unassigned")
     PRIORITY_CHANGED = "priority_changed", _("Priority changed")
     CATEGORY_CHANGED = "category_changed", _("Category changed")
+    EDITED = "edited", _("Details edited")
     COMMENTED = "commented", _("Comment added")
     ATTACHED = "attached", _("File attached")
     OFFER_MADE = "offer_made", _("Offer made")

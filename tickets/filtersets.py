@@ -17,8 +17,8 @@ from django_filters.widgets import BooleanWidget
 
 from sla.choices import Agreement, ClockState
 from sla.models import ACTIVE_STATES, SlaClock
-from tickets.choices import Category, Priority, TicketKind, TicketStatus
-from tickets.models import Ticket
+from tickets.choices import Category, OfferStatus, Priority, TicketKind, TicketStatus
+from tickets.models import Offer, Ticket
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -40,6 +40,11 @@ class CheckboxBooleanWidget(BooleanWidget):
 def _sla_clocks() -> QuerySet[SlaClock]:
     """The client SLA clocks of the ticket in the outer query."""
     return SlaClock.objects.filter(ticket_id=OuterRef("pk"), agreement=Agreement.SLA)
+
+
+def _running_due() -> QuerySet[SlaClock]:
+    """The running client SLA clocks with a due instant, of the ticket in the outer query."""
+    return _sla_clocks().filter(state=ClockState.RUNNING, due_at__isnull=False)
 
 
 def sla_breached_q() -> Q:
@@ -115,7 +120,17 @@ class TicketFilterSet(django_filters.FilterSet):
     )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    external_id = django_filters.CharFilter()
+    due_after = django_filters.IsoDateTimeFilter(
+        method="filter_due_after",
+        label=_("The nearest running client SLA due is at or after this instant"),
+    )
+    due_before = django_filters.IsoDateTimeFilter(
+        method="filter_due_before",
+        label=_("The nearest running client SLA due is before this instant"),
+    )
+    external_id = django_filters.CharFilter(
+        label=_("The client's own reference (unique per client; add client= as provider)")
+    )
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
 
     class Meta:
@@ -143,6 +158,21 @@ class TicketFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(sla_at_risk_q() if value else ~sla_at_risk_q())
 
+    def filter_due_before(self, queryset, name, value):
+        # The nearest due is before ``value`` exactly when some running due is.
+        if value is None:
+            return queryset
+        return queryset.filter(Exists(_running_due().filter(due_at__lt=value)))
+
+    def filter_due_after(self, queryset, name, value):
+        # The nearest due is at or after ``value``: a running due exists and none is earlier.
+        if value is None:
+            return queryset
+        running = _running_due()
+        return queryset.filter(
+            Exists(running.filter(due_at__gte=value)), ~Exists(running.filter(due_at__lt=value))
+        )
+
     def filter_search(self, queryset, name, value: str):
         value = value.strip()
         if not value:
@@ -153,3 +183,15 @@ class TicketFilterSet(django_filters.FilterSet):
         if value.isdigit():
             return queryset.filter(Q(number=int(value)) | Q(subject__icontains=value))
         return queryset.filter(Q(subject__icontains=value) | Q(store__code__iexact=value))
+
+
+class OfferFilterSet(django_filters.FilterSet):
+    """``/offers/``: provider staff narrow every offer; a partner's list is its live ones."""
+
+    status = django_filters.MultipleChoiceFilter(choices=OfferStatus.choices)
+    partner = IdFilter(field_name="partner_id")
+    ticket = IdFilter(field_name="ticket_id")
+
+    class Meta:
+        model = Offer
+        fields: list[str] = []

@@ -148,8 +148,20 @@ class Ticket(TimeStampedModel):
         return f"{self.client.code}-{self.number:06d}"
 
 
+class CurrentTransactionId(models.Func):
+    """The inserting transaction's 64-bit id: the key that orders the event feed by commit."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+
 class TicketEvent(models.Model):
-    """One entry of a ticket's append-only timeline. Written only by ``tickets.events``."""
+    """One entry of a ticket's append-only timeline. Written only by ``tickets.events``.
+
+    ``txid`` is set by the database on insert (also by the sweep's bulk statements, which
+    leave the column out): the event feed walks ``(txid, id)`` up to the oldest running
+    transaction, so an event committed late can never appear behind a reader's cursor.
+    """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
@@ -164,12 +176,16 @@ class TicketEvent(models.Model):
     is_internal = models.BooleanField(_("internal"), default=False)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), db_index=True)
+    txid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     objects = TicketEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_time"),
+            models.Index(fields=["txid", "id"], name="event_feed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

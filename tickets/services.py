@@ -23,7 +23,7 @@ from servicedesk.exceptions import (
 from servicedesk.models import Membership
 from tickets import clocks
 from tickets.choices import Category, EventKind, Priority, TicketKind, TicketStatus
-from tickets.constants import ALLOWED_TRANSITIONS, ROLE_MOVES, UNASSIGNING_FROM
+from tickets.constants import ALLOWED_TRANSITIONS, FINAL_STATUSES, ROLE_MOVES, UNASSIGNING_FROM
 from tickets.events import event_record
 from tickets.lock_objects import ticket_lock
 from tickets.models import Attachment, Comment, Ticket
@@ -386,7 +386,7 @@ def ticket_attach(
             raise NotFound(_("Comment not found."))
         # A file on an internal note is as internal as the note.
         is_internal = is_internal or comment.is_internal
-    name = (getattr(uploaded_file, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1]
+    name = checked.name  # cleaned by check_upload: no path, no control characters
     attachment = Attachment(
         ticket=ticket,
         comment_id=comment_id,
@@ -448,4 +448,109 @@ def ticket_reclassify(
     clocks.on_reclassified(
         ticket=ticket, actor=actor, reason=f"{'_'.join(changed)}_changed", at=now
     )
+    return ticket
+
+
+# What ``ticket_update`` edits. Everything else about a ticket (its client, store, number,
+# status, partner, version…) changes only through its own service, or never.
+DETAIL_FIELDS = ("subject", "description", "external_id", "equipment_id")
+EDITABLE_FIELDS = (*DETAIL_FIELDS, "priority", "category")
+_PUBLIC_NAMES = {"equipment_id": "equipment"}  # as the API and the timeline name them
+
+
+def _clean_details(ticket: Ticket, given: dict) -> dict:
+    """``given`` detail fields checked and normalised against ``ticket``; field errors."""
+    cleaned = {}
+    if "subject" in given:
+        subject = (given["subject"] or "").strip()
+        if not subject:
+            raise _field_error("subject", _("A subject is required."))
+        if len(subject) > 200:
+            raise _field_error("subject", _("At most 200 characters."))
+        cleaned["subject"] = subject
+    if "description" in given:
+        cleaned["description"] = given["description"] or ""
+    if "external_id" in given:
+        external_id = (given["external_id"] or "").strip() or None
+        if external_id and len(external_id) > 100:
+            raise _field_error("external_id", _("At most 100 characters."))
+        taken = (
+            Ticket.objects.filter(client_id=ticket.client_id, external_id=external_id)
+            .exclude(pk=ticket.pk)
+            .exists()
+        )
+        if external_id and taken:
+            raise _field_error("external_id", _("A ticket with this external id already exists."))
+        cleaned["external_id"] = external_id
+    if "equipment_id" in given:
+        equipment_id = given["equipment_id"]
+        if (
+            equipment_id is not None
+            and not Equipment.objects.filter(pk=equipment_id, store_id=ticket.store_id).exists()
+        ):
+            raise _field_error(
+                "equipment", _("This equipment is not at store %s.") % ticket.store.code
+            )
+        cleaned["equipment_id"] = equipment_id
+    return cleaned
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: Actor, ticket_id: int, expected_version: int | None = None, **fields
+) -> Ticket:
+    """Edit a ticket's details: ``subject``, ``description``, ``external_id`` and
+    ``equipment_id`` (provider staff and the client's people who see it), ``priority`` and
+    ``category`` (provider staff only: through ``ticket_reclassify``, which recounts the SLA).
+
+    Any other field is refused by name, so nothing else can be set through an edit. A
+    closed or cancelled ticket is not edited. Changed details bump the version once and
+    leave one ``edited`` event naming the fields; unchanged values change nothing. The
+    clocks are left alone unless the priority or category changes.
+    """
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        message = _("This field cannot be changed by an edit.")
+        raise ValidationFailed(
+            _("Not editable: %(fields)s.") % {"fields": ", ".join(unknown)},
+            fields={name: [message] for name in unknown},
+        )
+    if not (actor.is_provider or actor.is_client):
+        raise PermissionDenied(_("Partners cannot edit a ticket's details."))
+    reclassify = {k: fields[k] for k in ("priority", "category") if fields.get(k) is not None}
+    if reclassify and not actor.is_provider:
+        raise PermissionDenied(_("Only provider staff change priorities and categories."))
+    if "priority" in reclassify:
+        _choice("priority", reclassify["priority"], Priority)
+    if "category" in reclassify:
+        _choice("category", reclassify["category"], Category)
+    ticket = ticket_lock(actor=actor, ticket_id=ticket_id, expected_version=expected_version)
+    if ticket.status in FINAL_STATUSES:
+        raise InvalidTransition(
+            _("A %(status)s ticket can no longer be edited.")
+            % {"status": ticket.get_status_display()}
+        )
+    cleaned = _clean_details(ticket, {k: fields[k] for k in DETAIL_FIELDS if k in fields})
+    changed = sorted(name for name, value in cleaned.items() if getattr(ticket, name) != value)
+    if changed:
+        data: dict = {"fields": [_PUBLIC_NAMES.get(name, name) for name in changed]}
+        for name in changed:
+            if name != "description":  # a long text: the timeline names it, no more
+                data[_PUBLIC_NAMES.get(name, name)] = {
+                    "from": getattr(ticket, name),
+                    "to": cleaned[name],
+                }
+            setattr(ticket, name, cleaned[name])
+        try:
+            with transaction.atomic():
+                _bump(ticket, *changed)
+        except IntegrityError as exc:
+            if "ticket_external_id_per_client" in str(exc):
+                raise _field_error(
+                    "external_id", _("A ticket with this external id already exists.")
+                ) from None
+            raise
+        event_record(ticket=ticket, kind=EventKind.EDITED, actor=actor, data=data)
+    if reclassify:
+        ticket = ticket_reclassify(actor=actor, ticket_id=ticket.pk, **reclassify)
     return ticket

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from clients.models import Client, Equipment, Region, Store
+from calendars.api.serializers import CalendarRefSerializer
+from clients.models import Client, ClientContract, Equipment, Region, Store
 
 
 class ClientRefSerializer(serializers.ModelSerializer):
@@ -51,8 +53,16 @@ class StoreRefSerializer(serializers.ModelSerializer):
 
 
 class StoreSerializer(serializers.ModelSerializer):
+    """A store with its client, region and access hours nested (joined in the same query,
+    so an integrator needs no second call per store)."""
+
     client = ClientRefSerializer(read_only=True)
-    region = RegionRefSerializer(read_only=True)
+    region = RegionSerializer(read_only=True)
+    access_calendar = CalendarRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("When an engineer can get in; null: any time the SLA calendar counts."),
+    )
 
     class Meta:
         model = Store
@@ -69,6 +79,7 @@ class StoreSerializer(serializers.ModelSerializer):
             "longitude",
             "phone",
             "external_id",
+            "access_calendar",
             "is_active",
         ]
         read_only_fields = fields
@@ -95,4 +106,15 @@ class EquipmentSerializer(serializers.ModelSerializer):
             "installed_on",
             "warranty_until",
         ]
+        read_only_fields = fields
+
+
+class ClientContractSerializer(serializers.ModelSerializer):
+    """A service contract between the provider and a client (SLA policies hang off it)."""
+
+    client = ClientRefSerializer(read_only=True)
+
+    class Meta:
+        model = ClientContract
+        fields = ["id", "client", "number", "starts_on", "ends_on", "is_active", "created_at"]
         read_only_fields = fields

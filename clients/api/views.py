@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from clients import selectors
-from clients.api.filtersets import EquipmentFilterSet, RegionFilterSet, StoreFilterSet
+from clients.api.filtersets import (
+    ClientContractFilterSet,
+    EquipmentFilterSet,
+    RegionFilterSet,
+    StoreFilterSet,
+)
 from clients.api.serializers import (
+    ClientContractSerializer,
     ClientSerializer,
     EquipmentSerializer,
     RegionSerializer,
@@ -43,7 +50,7 @@ class StoreViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     selector = selectors.store_list
     serializer_class = StoreSerializer
     filterset_class = StoreFilterSet
-    ordering_fields = ["code", "name", "city"]
+    ordering_fields = ["code", "name", "city", "time_zone", "created_at"]
 
 
 class EquipmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -52,4 +59,20 @@ class EquipmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     selector = selectors.equipment_list
     serializer_class = EquipmentSerializer
     filterset_class = EquipmentFilterSet
-    ordering_fields = ["kind", "serial_number"]
+    ordering_fields = ["kind", "serial_number", "warranty_until", "installed_on"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Client contracts (provider staff: all; client manager: its own client's)"
+    ),
+    retrieve=extend_schema(summary="A client contract"),
+)
+class ClientContractViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Service contracts between the provider and its clients; SLA policies hang off them.
+    Store staff and partners read none: they are commercial terms."""
+
+    selector = selectors.client_contract_list
+    serializer_class = ClientContractSerializer
+    filterset_class = ClientContractFilterSet
+    ordering_fields = ["number", "starts_on", "ends_on", "created_at"]

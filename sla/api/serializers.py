@@ -21,9 +21,10 @@ from rest_framework import serializers
 from calendars.api.serializers import AwareDateTimeField, CalendarRefSerializer
 from clients.api.serializers import ClientRefSerializer, StoreRefSerializer
 from clients.models import ClientContract
+from partners.api.serializers import PartnerRefSerializer
 from servicedesk.timezones import is_valid_time_zone
 from sla.choices import Agreement, Category, ClockState, Metric, Priority
-from sla.models import SlaPolicy
+from sla.models import SlaClock, SlaPolicy
 from sla.services import MAX_TARGET_SECONDS
 from tickets.choices import TicketStatus
 
@@ -319,3 +320,64 @@ class CorrectionReportSerializer(serializers.Serializer):
     now = _utc()
     changed = serializers.IntegerField(read_only=True, help_text=_("Clocks that change."))
     clocks = CorrectionRowSerializer(source="rows", many=True, read_only=True)
+
+
+# -- clocks ------------------------------------------------------------------------------
+
+
+class ClockTicketSerializer(serializers.Serializer):
+    """The ticket a clock runs for: enough to find it and to read its local times."""
+
+    id = serializers.IntegerField(read_only=True)
+    reference = serializers.CharField(read_only=True, help_text=_("e.g. MAG-000123"))
+    store = StoreRefSerializer(read_only=True)
+
+
+class SlaClockSerializer(serializers.ModelSerializer):
+    """One stored clock. Seconds are working seconds of its calendar; ``consumed_seconds``
+    is as of the last event (pause, resume, stop), not of this request. ``*_local`` are the
+    same instants in the zone the clock counts in (``time_zone``), with its offset."""
+
+    ticket = ClockTicketSerializer(read_only=True)
+    partner = PartnerRefSerializer(read_only=True, allow_null=True)
+    agreement = serializers.ChoiceField(choices=Agreement.choices, read_only=True)
+    metric = serializers.ChoiceField(choices=Metric.choices, read_only=True)
+    state = serializers.ChoiceField(choices=ClockState.choices, read_only=True)
+    calendar = CalendarRefSerializer(read_only=True)
+    access_calendar = CalendarRefSerializer(read_only=True, allow_null=True)
+    started_at = _utc()
+    running_since = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+    due_at_local = serializers.SerializerMethodField()
+    warn_at = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+    breached_at = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+    stopped_at = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=UTC)
+
+    class Meta:
+        model = SlaClock
+        fields = [
+            "id",
+            "ticket",
+            "agreement",
+            "partner",
+            "metric",
+            "state",
+            "cycle",
+            "target_seconds",
+            "consumed_seconds",
+            "calendar",
+            "access_calendar",
+            "time_zone",
+            "started_at",
+            "running_since",
+            "due_at",
+            "due_at_local",
+            "warn_at",
+            "breached_at",
+            "stopped_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_due_at_local(self, clock: SlaClock) -> str | None:
+        return _local(clock.due_at, clock.time_zone)

@@ -7,6 +7,7 @@ from sla.api import views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("sla-policies", views.SlaPolicyViewSet, basename="sla-policy")
+router.register("sla-clocks", views.SlaClockViewSet, basename="sla-clock")
 
 urlpatterns = [
     *router.urls,

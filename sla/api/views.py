@@ -25,12 +25,13 @@ from servicedesk.api.permissions import HasActor, request_actor
 from servicedesk.api.viewsets import ScopedViewSetMixin
 from servicedesk.choices import Role
 from sla import selectors, services
-from sla.api.filtersets import SlaPolicyFilterSet
+from sla.api.filtersets import SlaClockFilterSet, SlaPolicyFilterSet
 from sla.api.serializers import (
     CalculatorPreviewRequestSerializer,
     CalculatorPreviewSerializer,
     CorrectionReportSerializer,
     RecomputeRequestSerializer,
+    SlaClockSerializer,
     SlaPolicySerializer,
     SlaPolicyWriteSerializer,
     StorePreviewRequestSerializer,
@@ -107,6 +108,26 @@ class SlaPolicyViewSet(
     def _out(self, policy_id: int) -> dict:
         policy = selectors.policy_get(actor=self.actor, policy_id=policy_id)
         return SlaPolicySerializer(policy, context=self.get_serializer_context()).data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="SLA clocks of the tickets you may see",
+        description=_(
+            "One row per ticket × agreement × metric. The client SLA's clocks are listed for "
+            "everyone who sees the ticket; a partner's OLA clocks only for the provider and "
+            "that partner. Instants are UTC; `due_at_local` is in the clock's own zone."
+        ),
+    ),
+    retrieve=extend_schema(summary="An SLA clock"),
+)
+class SlaClockViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Stored clocks across tickets, for dashboards and integrations that watch deadlines."""
+
+    selector = selectors.clock_list
+    serializer_class = SlaClockSerializer
+    filterset_class = SlaClockFilterSet
+    ordering_fields = ["due_at", "started_at", "breached_at", "id"]
 
 
 _PREVIEW_REQUEST = PolymorphicProxySerializer(

@@ -2,7 +2,8 @@
 
 Every write has its own input serializer, separate from the output one, so read-only
 fields (client, number, status, version, partner…) cannot be set through a create body:
-they are simply not among the input fields.
+they are simply not among the input fields. An edit (PATCH) goes further and names them in
+a 400, so an integrator learns which endpoint moves them instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 from rest_framework.reverse import reverse
 
 from clients.api.serializers import ClientRefSerializer, EquipmentRefSerializer, StoreRefSerializer
@@ -21,8 +23,8 @@ from partners.api.serializers import PartnerRefSerializer
 from servicedesk.api.permissions import request_actor
 from servicedesk.api.serializers import UserRefSerializer
 from tickets import presenters, selectors
-from tickets.choices import Category, Priority, TicketKind, TicketStatus
-from tickets.models import Attachment, Comment, Ticket, TicketEvent
+from tickets.choices import Category, OfferStatus, Priority, TicketKind, TicketStatus
+from tickets.models import Attachment, Comment, Offer, Ticket, TicketEvent, Visit
 
 # -- output ------------------------------------------------------------------------------
 
@@ -137,6 +139,41 @@ class TicketDetailSerializer(TicketSerializer):
         readings = presenters.clock_readings(clocks, now)
         context = {**self.context, "store_time_zone": ticket.store.time_zone}
         return TicketClockSerializer(readings, many=True, context=context).data
+
+
+@extend_schema_field(TicketClockSerializer(many=True))
+class _PageClocksField(serializers.Field):
+    """The row's clock readings, read for the whole page at once (``clocks_by_ticket`` in
+    the context: ticket id → ``presenters.ClockReading`` list).
+
+    Not read-only, only so the schema marks it optional: it is there with ``expand=clocks``.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def get_attribute(self, ticket: Ticket) -> Ticket:
+        if "clocks_by_ticket" not in self.context:
+            raise SkipField  # not asked for: the row has no ``clocks`` key
+        return ticket
+
+    def to_representation(self, ticket: Ticket) -> list[dict]:
+        readings = self.context["clocks_by_ticket"].get(ticket.pk, [])
+        context = {**self.context, "store_time_zone": ticket.store.time_zone}
+        return TicketClockSerializer(readings, many=True, context=context).data
+
+    def to_internal_value(self, data):  # pragma: no cover - output only
+        raise NotImplementedError
+
+
+class TicketListSerializer(TicketSerializer):
+    """A row of the ticket list; ``clocks`` only with ``expand=clocks``."""
+
+    clocks = _PageClocksField(help_text=_("With expand=clocks: the SLA clocks, as on a ticket."))
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "clocks"]
+        read_only_fields = TicketSerializer.Meta.fields
 
 
 class AttachmentBriefSerializer(serializers.ModelSerializer):
@@ -261,3 +298,246 @@ class AttachmentCreateSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
     is_internal = serializers.BooleanField(default=False)
     comment = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+# -- edits -------------------------------------------------------------------------------
+
+# What a ticket shows but an edit may not set: each is named in a 400, so an integrator
+# learns which service moves it instead of having it silently ignored.
+READ_ONLY_TICKET_FIELDS = {
+    *TicketDetailSerializer.Meta.fields,
+    "status_before_wait",
+    "needs_attention",
+    "attention_reason",
+    "created_by",
+}
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    """A partial edit (PATCH): only the fields given change. ``priority`` and ``category``
+    are provider staff's (they recount the SLA). Anything else in the body is a 400 naming
+    the field: client, store, number, status, partner, engineer, version… have their own
+    endpoints or never change. Send the version you read in ``If-Match``."""
+
+    subject = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_null=True, allow_blank=True
+    )
+    equipment = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Equipment id at the ticket's store.")
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        given = set(getattr(self, "initial_data", {}) or {})
+        extra = sorted(given - set(self.fields))
+        if extra:
+            errors = {}
+            for name in extra:
+                if name == "version":
+                    errors[name] = [
+                        _("Read-only field: send the version you read as If-Match instead.")
+                    ]
+                elif name in READ_ONLY_TICKET_FIELDS:
+                    errors[name] = [_("Read-only field.")]
+                else:
+                    errors[name] = [_("Unknown field.")]
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def to_service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        if "equipment" in data:
+            data["equipment_id"] = data.pop("equipment")
+        return data
+
+
+# -- offers ------------------------------------------------------------------------------
+
+
+class OfferTicketSerializer(serializers.ModelSerializer):
+    """The job an offer is for, enough to decide on it without another call."""
+
+    reference = serializers.CharField(read_only=True)
+    store = StoreRefSerializer(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "reference", "subject", "priority", "category", "store", "version"]
+        read_only_fields = fields
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    """A job offered to a partner. ``reason`` (of a decline or withdrawal) is shown to the
+    provider and to the offer's partner only."""
+
+    ticket = OfferTicketSerializer(read_only=True)
+    partner = PartnerRefSerializer(read_only=True)
+    status = serializers.ChoiceField(choices=OfferStatus.choices, read_only=True)
+    reason = serializers.SerializerMethodField(
+        help_text=_("Why it was declined or withdrawn (provider and that partner only).")
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "ticket",
+            "partner",
+            "status",
+            "offered_at",
+            "deadline",
+            "responded_at",
+            "ended_at",
+            "reason",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reason(self, offer: Offer) -> str | None:
+        actor = request_actor(self.context["request"])
+        if actor is None or not (
+            actor.is_provider or (actor.is_partner and actor.organisation_id == offer.partner_id)
+        ):
+            return None
+        return offer.decline_reason or None
+
+
+class OfferCreateSerializer(serializers.Serializer):
+    partner = serializers.IntegerField(help_text=_("Partner id (an eligible one: see ranking)."))
+
+
+class OfferAcceptSerializer(serializers.Serializer):
+    engineer = serializers.IntegerField(help_text=_("User id of one of your engineers."))
+    eta = serializers.DateTimeField(help_text=_("When the engineer arrives; with a time zone."))
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text=_("Why; required."))
+
+
+class RankedPartnerSerializer(serializers.Serializer):
+    """One operational partner's place for a job (``tickets.dispatch.partners_rank``)."""
+
+    partner_id = serializers.IntegerField()
+    name = serializers.CharField()
+    eligible = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    score = serializers.FloatField(allow_null=True)
+    compliance = serializers.FloatField(allow_null=True)
+    load = serializers.FloatField(allow_null=True)
+    price = serializers.FloatField(allow_null=True)
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    open_jobs = serializers.IntegerField()
+    capacity = serializers.IntegerField(allow_null=True)
+    visit_fee = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    accept_within_seconds = serializers.IntegerField(allow_null=True)
+
+
+# -- visits ------------------------------------------------------------------------------
+
+
+class PartUsedSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    qty = serializers.IntegerField(min_value=1)
+    serial = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    """An engineer's trip to the store. Times are the server's, UTC."""
+
+    partner = PartnerRefSerializer(read_only=True)
+    engineer = UserRefSerializer(read_only=True, allow_null=True)
+    checklist = serializers.DictField(
+        child=serializers.BooleanField(), read_only=True, help_text=_("Item → passed.")
+    )
+    parts_used = PartUsedSerializer(many=True, read_only=True)
+    signed_off_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "ticket",
+            "partner",
+            "engineer",
+            "eta",
+            "en_route_at",
+            "checked_in_at",
+            "checked_out_at",
+            "check_in_distance_m",
+            "check_in_flagged",
+            "checklist_kind",
+            "checklist",
+            "parts_used",
+            "work_report",
+            "reported_at",
+            "signed_off_by",
+            "signed_off_at",
+            "signed_off_on_device",
+            "cancelled_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class VisitEtaSerializer(serializers.Serializer):
+    eta = serializers.DateTimeField(help_text=_("A new ETA in the future, with a time zone."))
+
+
+class VisitCheckInSerializer(serializers.Serializer):
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6)
+    at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text=_("The phone's clock (audit).")
+    )
+
+
+class VisitReportSerializer(serializers.Serializer):
+    """The work report; the checklist's items depend on the equipment (``checklist_kind``).
+    Item-level problems come back as ``checklist.<item>`` and ``parts.<n>.<field>``."""
+
+    checklist = serializers.DictField(child=serializers.BooleanField())
+    parts = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        default=list,
+        max_length=200,
+        help_text=_("Each part: name, qty (1…1000), optional serial."),
+    )
+    text = serializers.CharField(max_length=20000)
+
+    def validate_parts(self, parts: list[dict]) -> list[dict]:
+        # The service checks each part's shape; text bound for a JSON column must not carry
+        # NUL characters, which PostgreSQL refuses.
+        for index, part in enumerate(parts):
+            for key, value in part.items():
+                if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
+                    raise serializers.ValidationError(
+                        {f"{index}.{key}": [_("Null characters are not allowed.")]}
+                    )
+        return parts
+
+
+class VisitPhotoSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True, use_url=False, help_text=_("An image (checked by content).")
+    )
+
+
+class VisitSignOffSerializer(serializers.Serializer):
+    """Store staff or a client manager sign with an empty body. On the engineer's device,
+    the store employee types their own username and password."""
+
+    username = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    password = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+
+class VisitResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
