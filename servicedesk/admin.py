@@ -10,8 +10,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.exceptions import ApplicationError
+from servicedesk.forms import AdminLoginForm
 from servicedesk.models import (
     ApiToken,
+    IdempotencyRecord,
+    LoginFailure,
     Membership,
     Notification,
     NotificationPreference,
@@ -20,6 +23,9 @@ from servicedesk.models import (
     User,
 )
 from servicedesk.services import api_token_revoke
+
+# The admin's sign-in page shares the brute-force lockout of the main one.
+admin.site.login_form = AdminLoginForm
 
 
 class UserCreationForm(auth_forms.UserCreationForm):
@@ -174,3 +180,31 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ("on_duty", "email_sla", "email_dispatch")
     search_fields = ("user__username", "user__email")
     autocomplete_fields = ("user",)
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failed sign-ins behind a lockout; deleting a name's rows unlocks it at once."""
+
+    list_display = ("created_at", "scope", "key")
+    list_filter = ("scope",)
+    search_fields = ("key",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Idempotency keys in use, to answer an integrator's "did my retry create it twice?".
+    Read-only: a record is the API's own memory of what it answered."""
+
+    list_display = ("created_at", "principal", "key", "method", "path", "response_status")
+    list_filter = ("method", "response_status")
+    search_fields = ("principal", "key", "path")
+    date_hierarchy = "created_at"
+    exclude = ("response_body",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

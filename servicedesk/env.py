@@ -48,4 +48,13 @@ EMAIL_URL = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBac
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "servicedesk@localhost")
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30)
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Largest non-upload API request body (JSON); 0 means Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 0)
+# A cache shared by every worker process (rate limits); empty means a database table.
+CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
+# DRF rate strings ("600/min"); an empty value switches that limit off.
+API_RATE_PER_TOKEN = env_str("API_RATE_PER_TOKEN", "600/min")
+API_RATE_TOKEN_OBTAIN = env_str("API_RATE_TOKEN_OBTAIN", "10/min")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -258,3 +258,53 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.email_sla}/{self.email_dispatch}"
+
+
+class IdempotencyRecord(models.Model):
+    """One ``Idempotency-Key`` use: the request it guarded and, once final, its response.
+
+    The unique ``(principal, key)`` row is inserted (``ON CONFLICT DO NOTHING``) before the
+    view runs, so of two concurrent duplicates exactly one runs the view; ``completed_at``
+    stays null while it is in progress. ``principal`` is ``token:<id>`` or
+    ``user:<id>@org:<id>``, so the same key from another caller is independent.
+    """
+
+    principal = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2048)
+    body_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.BinaryField(default=b"", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in step, counted by ``servicedesk.login_guard`` to lock out guessing.
+
+    ``scope`` says what ``key`` is: the username as typed (lower-cased; unknown names count
+    the same, so a lockout reveals nothing), the client's IP address, or a user id for
+    second-factor codes. Rows older than the window are pruned as new ones arrive.
+    """
+
+    scope = models.CharField(max_length=16)
+    key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"], name="login_failure_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} {self.created_at:%Y-%m-%d %H:%M}"

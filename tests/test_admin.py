@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from servicedesk.models import ApiToken, Notification, OutboxMessage, User
+from servicedesk.models import ApiToken, IdempotencyRecord, Notification, OutboxMessage, User
 from sla.models import ClockThreshold, SlaClock
 from tests.factories import (
     CertificationFactory,
@@ -54,6 +54,7 @@ READ_ONLY = {
     SlaClock,
     ClockThreshold,
     EscalationStep,
+    IdempotencyRecord,
 }
 
 

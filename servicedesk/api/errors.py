@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -72,6 +75,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             error_body("validation_failed", _summary(fields), fields),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django would answer these with its HTML 400 page; the API says what the limit is.
+        return Response(too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -101,6 +107,9 @@ def _detail(exc: exceptions.APIException) -> str:
     return str(detail)
 
 
+# No session is read or changed here; without the exemption CSRF answers an unsafe method
+# (POST/PATCH/DELETE to a mistyped URL) with Django's HTML 403 page instead of this 404.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown URLs under the API answer in the API's shape, not with an HTML page."""
     return JsonResponse(
@@ -109,4 +118,32 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
         ),
         status=status.HTTP_404_NOT_FOUND,
         json_dumps_params={"ensure_ascii": False},  # as DRF renders: readable Cyrillic
+    )
+
+
+def too_large_body() -> dict:
+    """The 413 payload, for the size guard and for Django's own size errors alike."""
+    return error_body(
+        "request_too_large",
+        _("The request is too large: at most %(json)s MB of data, or a file of %(file)s MB.")
+        % {
+            "json": round(settings.MAX_REQUEST_BYTES / 1_048_576, 1),
+            "file": round(settings.MAX_UPLOAD_BYTES / 1_048_576, 1),
+        },
+    )
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    """The uniform error body outside DRF's views (middleware answering before a view runs)."""
+    return JsonResponse(
+        error_body(code, message, fields),
+        status=status_code,
+        headers=headers,
+        json_dumps_params={"ensure_ascii": False},
     )

@@ -223,7 +223,8 @@ class KeysetCursorPagination(pagination.BasePagination):
                 "required": False,
                 "in": "query",
                 "description": _("Rows per page (at most %(max)s).") % {"max": self.max_page_size},
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+                # A larger size is capped, not refused, so no "maximum" here.
+                "schema": {"type": "integer", "minimum": 1},
             },
             {
                 "name": self.ordering_query_param,
