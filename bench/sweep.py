@@ -149,6 +149,7 @@ def complete_insert(sql: str, params: dict[str, Any]) -> str:
                 model_field.column in given
                 or model_field.primary_key
                 or model_field.db_type(connection) is None
+                or model_field.has_db_default()  # the database fills it in (e.g. txid)
             ):
                 continue
             if not model_field.has_default() and model_field.null:

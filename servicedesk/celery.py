@@ -6,11 +6,16 @@ import os
 
 from celery import Celery
 
+from servicedesk.observability import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.local")
 
 app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Tasks carry the request id and the actor of whoever published them (servicedesk.db_context).
+connect_celery_signals()
 
 
 def _beat_schedule() -> dict:
@@ -20,6 +25,14 @@ def _beat_schedule() -> dict:
         "sla-sweep": {"task": "tickets.sla_sweep", "schedule": float(settings.SLA_SWEEP_SECONDS)},
         # Publishes outbox work whose after-commit publish failed (e.g. the broker was down).
         "outbox-relay": {"task": "servicedesk.outbox_relay", "schedule": 15.0},
+        "webhook-fanout": {
+            "task": "integrations.webhook_fanout",
+            "schedule": float(settings.WEBHOOK_FANOUT_SECONDS),
+        },
+        "webhook-send": {
+            "task": "integrations.webhook_deliveries_send",
+            "schedule": float(settings.WEBHOOK_DELIVERY_SECONDS),
+        },
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -85,3 +86,61 @@ def ticket_clocks(*, actor: Actor | None, ticket: Ticket) -> list[SlaClock]:
             | Q(agreement=Agreement.OLA, partner_id=actor.organisation_id)
         )
     return list(qs.order_by("agreement", "partner_id", "cycle", "metric", "pk"))
+
+
+# -- the event feed ----------------------------------------------------------------------
+#
+# Event ids are not commit-ordered: a transaction that took id 10 may commit after id 11
+# was read, so a reader paging on ``id > cursor`` would skip 10 for good. The feed walks
+# ``(txid, id)`` instead (``txid`` is the inserting transaction's id) and stops at the
+# horizon: the oldest transaction still running on the server. Every transaction below it
+# has finished, so no event can ever appear below a position a reader has passed.
+
+FeedPosition = tuple[int, int]  # (txid, id) of the last event read
+
+
+def event_feed_horizon() -> int:
+    """The oldest transaction id still running on the server: events of lower ``txid`` are
+    all committed or rolled back. The horizon is server-wide (transaction ids are), so a
+    long transaction anywhere delays the feed, never makes it skip."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def _feed_window(
+    qs: QuerySet[TicketEvent], *, after: FeedPosition | None, horizon: int
+) -> QuerySet[TicketEvent]:
+    qs = qs.filter(txid__lt=horizon)
+    if after is not None:
+        txid, pk = after
+        # The redundant ``txid >= t`` gives PostgreSQL an index range to start from.
+        qs = qs.filter(Q(txid__gte=txid) & (Q(txid__gt=txid) | Q(txid=txid, pk__gt=pk)))
+    return qs.order_by("txid", "pk")
+
+
+def ticket_event_feed(
+    *,
+    actor: Actor | None,
+    after: FeedPosition | None = None,
+    horizon: int | None = None,
+    kinds: list[str] | None = None,
+    ticket_id: int | None = None,
+) -> QuerySet[TicketEvent]:
+    """Every timeline entry ``actor`` may see (the timeline's rules: internal entries for
+    staff only, a partner's only on its jobs and never about another partner), past
+    ``after``, in commit-safe ``(txid, id)`` order, below the horizon."""
+    qs = TicketEvent.objects.visible_to(actor)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    if horizon is None:
+        horizon = event_feed_horizon()
+    return _feed_window(qs, after=after, horizon=horizon)
+
+
+def event_feed_unscoped(*, after: FeedPosition | None, horizon: int) -> QuerySet[TicketEvent]:
+    """The whole feed for the system (webhook fan-out), which then scopes each event per
+    subscriber with :func:`ticket_event_feed`. Never hand its rows to a user."""
+    return _feed_window(TicketEvent.objects.all(), after=after, horizon=horizon)
