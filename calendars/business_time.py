@@ -85,6 +85,11 @@ _TINY = timedelta(microseconds=1)
 _FOREVER = datetime.max.replace(tzinfo=UTC)
 # Search windows stop here so that converting a window end to any zone cannot overflow.
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+# Instants before this would need local dates before year 1 (a day early, in UTC-12).
+_EARLIEST = datetime(1, 1, 3, tzinfo=UTC)
+# No SLA target is a century long; past this one the search would run for seconds and a
+# timedelta can overflow, so such a target is refused up front.
+MAX_TARGET_SECONDS = 100 * 366 * 24 * 3600
 
 
 class NoWorkingTime(ValueError):
@@ -116,7 +121,16 @@ def _as_utc(value: datetime, name: str) -> datetime:
             f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}; "
             "attach a zone, e.g. tzinfo=datetime.timezone.utc"
         )
-    return value.astimezone(UTC)
+    try:
+        converted = value.astimezone(UTC)
+    except OverflowError:
+        converted = None
+    if converted is None or not _EARLIEST <= converted <= _LATEST:
+        raise ValueError(
+            f"{name} {value.isoformat()} is outside the supported range "
+            f"{_EARLIEST.isoformat()} .. {_LATEST.isoformat()}"
+        )
+    return converted
 
 
 def _load_zone(name: str) -> ZoneInfo:
@@ -454,14 +468,22 @@ def add_working_time(
     may overlap each other and may lie outside hours or after the due, where they change
     nothing.
 
-    Raises ``ValueError`` for a negative target or naive datetimes and ``NoWorkingTime`` when
+    Raises ``TypeError`` for a target that is not a number, ``ValueError`` for a negative,
+    non-finite or longer-than-a-century target and for naive or out-of-range datetimes, and
+    ``NoWorkingTime`` when
     the target can never be reached: no working second within ``HORIZON`` of the point
     reached, or an open-ended pause that begins before the target is used up.
     """
     start = _as_utc(start, "start")
-    remaining = timedelta(seconds=seconds)
-    if remaining < timedelta(0):
+    if not isinstance(seconds, int | float):
+        raise TypeError(f"seconds must be a number, got {type(seconds).__name__}")
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise ValueError(f"seconds must be a finite number, got {seconds!r}")
+    if seconds < 0:
         raise ValueError(f"seconds must not be negative, got {seconds!r}")
+    if seconds > MAX_TARGET_SECONDS:
+        raise ValueError(f"seconds must be at most {MAX_TARGET_SECONDS} (a century), got {seconds}")
+    remaining = timedelta(seconds=seconds)
     if not remaining:
         return start
     holes = _normalise_pauses(pauses)
@@ -539,7 +561,10 @@ def warning_seconds(target_seconds: int, threshold: Decimal | float | str) -> in
     """
     if target_seconds < 0:
         raise ValueError(f"target_seconds must not be negative, got {target_seconds!r}")
-    share = threshold if isinstance(threshold, Decimal) else Decimal(str(threshold))
+    try:
+        share = threshold if isinstance(threshold, Decimal) else Decimal(str(threshold))
+    except ArithmeticError:  # not a number at all, e.g. "abc" or None
+        share = Decimal("NaN")
     if not share.is_finite() or not Decimal(0) <= share <= Decimal(1):
         raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
     return math.floor(Decimal(target_seconds) * share)
