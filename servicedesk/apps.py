@@ -6,4 +6,6 @@ class ServicedeskConfig(AppConfig):
     verbose_name = "Accounts and organisations"
 
     def ready(self) -> None:
-        from servicedesk import tasks  # noqa: F401 - registers the outbox relay task
+        # Imported for their side effects: the outbox relay task registers itself, and
+        # servicedesk.security starts the session clocks at every sign-in.
+        from servicedesk import security, tasks  # noqa: F401

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk import login_guard
 from servicedesk.exceptions import ApplicationError
 from servicedesk.models import EmailChoice, NotificationPreference
 
@@ -58,3 +62,45 @@ class NotificationPreferenceForm(forms.Form):
             "quiet_end": preference.quiet_end,
             "on_duty": preference.on_duty,
         }
+
+
+class LockoutMixin:
+    """Sign-in behind the brute-force lockout of ``servicedesk.login_guard``: while locked,
+    the password is not even checked, and the answer is the same for names that do not
+    exist. Mixed into an ``AuthenticationForm``."""
+
+    def clean(self) -> dict:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data
+        ip = login_guard.client_ip(self.request)
+        if login_guard.is_locked(username=username, ip=ip):
+            raise forms.ValidationError(login_guard.LOCKED_MESSAGE, code="locked")
+        self.user_cache = authenticate(self.request, username=username, password=password)
+        if self.user_cache is None:
+            login_guard.record_failure(username=username, ip=ip)
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        login_guard.record_success(username=username)
+        return self.cleaned_data
+
+
+class LoginForm(LockoutMixin, AuthenticationForm):
+    """The sign-in page's form."""
+
+
+class AdminLoginForm(LockoutMixin, AdminAuthenticationForm):
+    """The admin site's own sign-in, under the same lockout (``servicedesk/admin.py``)."""
+
+
+class CodeForm(forms.Form):
+    """A six-digit code from an authenticator app."""
+
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
