@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import shared_task
 
+from servicedesk.observability import record_sweep
 from tickets import escalation
 
 
 @shared_task(name="tickets.sla_sweep")
 def sla_sweep_task() -> dict[str, int]:
     """Beat runs this every SLA_SWEEP_SECONDS: record warnings and breaches reached by now."""
+    started = time.perf_counter()
     result = escalation.sla_sweep()
+    record_sweep(
+        seconds=time.perf_counter() - started, warnings=result.warnings, breaches=result.breaches
+    )
     return {"warnings": result.warnings, "breaches": result.breaches, "tickets": result.tickets}
 
 

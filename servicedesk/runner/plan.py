@@ -84,7 +84,6 @@ def web_command(
         f"--workers={workers}",
         f"--threads={threads}",
         "--graceful-timeout=5",
-        "--access-logfile=-",
         # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn), which a
         # second checkout's server would take over; the runner stops gunicorn by signal.
         "--no-control-socket",
