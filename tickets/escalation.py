@@ -50,7 +50,6 @@ from tickets.models import EscalationPolicy, EscalationStep, Offer, Ticket, Visi
 logger = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class SweepResult:
     warnings: int

@@ -165,7 +165,13 @@ def nav_items(actor, path: str) -> list[dict[str, object]]:
         items.append((reverse("portal"), _("Portal")))
     elif actor.role == Role.PARTNER_ENGINEER:
         items.append((reverse("field_jobs"), _("Field")))
+    # Loading stores and equipment (integrations.transfer_views) and the files out.
+    if actor.role in PROVIDER_ROLES or actor.role == Role.CLIENT_MANAGER:
+        items.append((reverse("imports"), _("Import")))
+    if actor.role in PROVIDER_ROLES or actor.role in (Role.CLIENT_MANAGER, Role.PARTNER_MANAGER):
+        items.append((reverse("exports"), _("Export")))
     if actor.role == Role.PROVIDER_ADMIN:
+        items.append((reverse("audit_list"), _("Audit")))
         items.append((reverse("admin:index"), _("Administration")))
     # The longest matching prefix wins, so /tickets/new/ is not also "Tickets".
     paths = [url.split("?")[0] for url, _label in items]
@@ -174,6 +180,21 @@ def nav_items(actor, path: str) -> list[dict[str, object]]:
     return [
         {"url": url, "label": label, "active": url.split("?")[0] == current} for url, label in items
     ]
+
+
+@register.simple_tag
+def settings_items(actor) -> list[dict[str, str]]:
+    """The user menu's settings pages: everyone's own, then the organisation's integration
+    settings for the roles that manage them (the services check again)."""
+    items = [
+        {"url": reverse("notification_settings"), "label": _("Notification settings")},
+        {"url": reverse("two_factor"), "label": _("Two-factor sign-in")},
+    ]
+    if actor and actor.role in (Role.PROVIDER_ADMIN, Role.CLIENT_MANAGER, Role.PARTNER_MANAGER):
+        items.append({"url": reverse("integration_tokens"), "label": _("Integration tokens")})
+    if actor and actor.role != Role.STORE_STAFF and actor.role != Role.PARTNER_ENGINEER:
+        items.append({"url": reverse("webhooks"), "label": _("Webhooks")})
+    return items
 
 
 @register.filter

@@ -71,12 +71,37 @@ def test_wrong_password_shows_an_error(client, world):
 @pytest.mark.parametrize(
     ("user", "expected", "absent"),
     [
-        ("provider_admin", ["Overview", "Tickets", "New ticket", "Dispatch", "Administration"], []),
-        ("dispatcher", ["Overview", "Tickets", "New ticket", "Dispatch"], ["Administration"]),
-        ("client_manager_a", ["Overview", "Tickets", "New ticket"], ["Administration"]),
-        ("store_staff_a1", ["Overview", "My store's tickets", "New ticket"], ["Tickets"]),
-        ("partner_manager_p", ["Overview", "Jobs", "Portal"], ["New ticket", "Tickets"]),
-        ("engineer_p", ["Overview", "My jobs", "Field"], ["New ticket", "Tickets"]),
+        (
+            "provider_admin",
+            [
+                "Overview",
+                "Tickets",
+                "New ticket",
+                "Dispatch",
+                "Import",
+                "Export",
+                "Audit",
+                "Administration",
+            ],
+            [],
+        ),
+        (
+            "dispatcher",
+            ["Overview", "Tickets", "New ticket", "Dispatch", "Import", "Export"],
+            ["Administration", "Audit"],
+        ),
+        (
+            "client_manager_a",
+            ["Overview", "Tickets", "New ticket", "Import", "Export"],
+            ["Administration", "Audit"],
+        ),
+        (
+            "store_staff_a1",
+            ["Overview", "My store's tickets", "New ticket"],
+            ["Tickets", "Import", "Export"],
+        ),
+        ("partner_manager_p", ["Overview", "Jobs", "Portal", "Export"], ["New ticket", "Import"]),
+        ("engineer_p", ["Overview", "My jobs", "Field"], ["New ticket", "Tickets", "Export"]),
     ],
 )
 def test_each_role_reaches_its_home_with_its_menu(client, world, user, expected, absent):
