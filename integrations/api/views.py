@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -71,6 +71,17 @@ class WebhookEndpointViewSet(
     @extend_schema(
         summary="Register an endpoint (the answer shows its secret, once)",
         request=WebhookEndpointCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "Ticket changes to an ERP",
+                request_only=True,
+                value={
+                    "url": "https://erp.example.com/desk-hook",
+                    "description": "ERP sync",
+                    "event_types": ["ticket.created", "ticket.status_changed", "sla.breached"],
+                },
+            )
+        ],
         responses={201: WebhookEndpointSecretSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

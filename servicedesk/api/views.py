@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework import status
 from rest_framework.permissions import AllowAny, BasePermission
@@ -89,6 +89,13 @@ class TokenView(APIView):
         ),
         request=TokenObtainSerializer,
         responses={201: TokenSerializer},
+        examples=[
+            OpenApiExample(
+                "A user's credentials",
+                request_only=True,
+                value={"username": "dispatcher", "password": "correct horse battery staple"},
+            )
+        ],
         auth=[],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -218,6 +219,21 @@ class TicketViewSet(
     @extend_schema(
         summary="Open a ticket",
         request=TicketCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "A till that needs an engineer",
+                request_only=True,
+                value={
+                    "store": 1,
+                    "subject": "Касса №2 не включается",
+                    "description": "Не реагирует на кнопку питания после отключения света.",
+                    "priority": "p2",
+                    "category": "hardware",
+                    "needs_visit": True,
+                    "external_id": "MON-2026-00017",
+                },
+            )
+        ],
         parameters=[etag_header(201)],
         responses={201: TicketSerializer, 400: _INVALID, 403: _FORBIDDEN},
     )
@@ -234,6 +250,13 @@ class TicketViewSet(
     @extend_schema(
         summary="Change the status",
         request=TicketTransitionSerializer,
+        examples=[
+            OpenApiExample(
+                "Resolve with a note",
+                request_only=True,
+                value={"status": "resolved", "note": "Replaced the power supply."},
+            )
+        ],
         parameters=[IF_MATCH_HEADER, etag_header(200)],
         responses={200: TicketSerializer, **_TICKET_WRITE_ERRORS},
     )
@@ -254,6 +277,13 @@ class TicketViewSet(
     @extend_schema(
         summary="Assign a partner and engineer",
         request=TicketAssignSerializer,
+        examples=[
+            OpenApiExample(
+                "A partner and one of its engineers",
+                request_only=True,
+                value={"partner": 12, "engineer": 345},
+            )
+        ],
         parameters=[IF_MATCH_HEADER, etag_header(200)],
         responses={200: TicketSerializer, **_TICKET_WRITE_ERRORS},
     )
@@ -359,6 +389,13 @@ class TicketCommentViewSet(TicketChildViewSet):
     @extend_schema(
         summary="Comment on a ticket",
         request=CommentCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "A public reply",
+                request_only=True,
+                value={"body": "Инженер будет в магазине к 15:00.", "is_internal": False},
+            )
+        ],
         responses={201: CommentSerializer},
     )
     def create(self, request: Request, ticket_pk: int) -> Response:
