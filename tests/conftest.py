@@ -56,6 +56,12 @@ def _member(username: str, organisation, role: str) -> Membership:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The world's rows, in the current database transaction (fixtures of wider scope build
+    it once and roll back around each case)."""
     moscow = RegionFactory()
     kamchatka = RegionFactory(
         code="RU-KAM", name_ru="Камчатский край", name_en="Kamchatka", time_zone="Asia/Kamchatka"
