@@ -25,8 +25,6 @@ from django.utils.translation import gettext as _
 from servicedesk.actors import Actor
 from servicedesk.choices import Role
 from servicedesk.exceptions import NotFound
-from sla.choices import Agreement
-from sla.models import SlaClock
 from tickets.choices import OfferStatus, TicketStatus
 from tickets.constants import OPEN_STATUSES
 from tickets.models import Offer, Ticket, TicketEvent, Visit
@@ -229,23 +227,3 @@ def offer_scope(*, actor: Actor | None) -> QuerySet[Offer]:
 def visit_scope(*, actor: Actor | None) -> QuerySet[Visit]:
     """Every visit ``actor`` may see: a partner only its own, a client its tickets'."""
     return Visit.objects.visible_to(actor).select_related("partner", "engineer", "signed_off_by")
-
-
-def tickets_clocks(*, actor: Actor | None, ticket_ids: list[int]) -> dict[int, list[SlaClock]]:
-    """``tickets.selectors.ticket_clocks`` for a page of tickets in one query, by ticket id:
-    the client SLA for everyone who sees the ticket, a partner's OLA only for the provider
-    and that partner. The tickets must already be the actor's (a list page)."""
-    qs = SlaClock.objects.filter(ticket_id__in=ticket_ids).select_related(
-        "partner", "calendar", "access_calendar"
-    )
-    if actor is None or actor.is_client:
-        qs = qs.filter(agreement=Agreement.SLA)
-    elif actor.is_partner:
-        qs = qs.filter(
-            Q(agreement=Agreement.SLA)
-            | Q(agreement=Agreement.OLA, partner_id=actor.organisation_id)
-        )
-    by_ticket: dict[int, list[SlaClock]] = {pk: [] for pk in ticket_ids}
-    for clock in qs.order_by("ticket_id", "agreement", "partner_id", "cycle", "metric", "pk"):
-        by_ticket[clock.ticket_id].append(clock)
-    return by_ticket

@@ -156,7 +156,7 @@ class TicketViewSet(
 
     def _page_clock_readings(self, page: list[Ticket]) -> dict[int, list]:
         """Every clock of the page read at once: one query, calendars loaded in bulk."""
-        clocks = partner_selectors.tickets_clocks(
+        clocks = selectors.tickets_clocks(
             actor=self.actor, ticket_ids=[ticket.pk for ticket in page]
         )
         readings = presenters.clock_readings(
